@@ -1,0 +1,6 @@
+int admin_placeholder(void);
+int
+admin_placeholder(void)
+{
+	return 0;
+}

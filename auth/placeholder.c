@@ -1,0 +1,6 @@
+int auth_placeholder(void);
+int
+auth_placeholder(void)
+{
+	return 0;
+}

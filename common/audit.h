@@ -1,0 +1,46 @@
+/* The audit trail: an append-only table whose rows form a SHA-256 hash chain.
+ * Each row carries the previous row's hash; triggers refuse UPDATE and DELETE.
+ * Appends serialise on BEGIN IMMEDIATE so concurrent processes keep one chain.
+ *
+ * Row hash = SHA-256 over the previous hash (hex) and the row's fields, each
+ * length-prefixed (see docs/audit.md), so no field can bleed into another. */
+#ifndef GH_AUDIT_H
+#define GH_AUDIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+
+enum audit_importance { AUDIT_INFO = 0, AUDIT_NOTICE = 1, AUDIT_HIGH = 2, AUDIT_CRITICAL = 3 };
+
+struct audit_event {
+	const char *actor;   /* user name, "system", or "-" */
+	const char *source;  /* "cli", "cli:root" or "ADDR:PORT" */
+	const char *type;    /* dotted event type: "user.add", "auth.fail" ... */
+	const char *object;  /* what it acted on: "user:alice", "asset:web01" ... */
+	const char *result;  /* "ok", "fail", "denied", "blocked" ... */
+	enum audit_importance importance;
+	const char *detail;  /* optional JSON object text, NULL for none; never a secret */
+};
+
+const char *audit_importance_name(enum audit_importance i);
+
+/* Append one event (own transaction). Returns the new row id in *id if non-NULL.
+ * A sink (syslog / JSON lines) may be registered later; see audit_set_sink. */
+int audit_append(struct store *st, const struct audit_event *ev, int64_t *id);
+/* Append inside a transaction the caller already holds (store_begin). */
+int audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id);
+
+/* Verify the whole chain. Returns 0 when intact; ERR_TAMPER with *bad_id the
+ * first row that does not verify (and a reason in why). */
+int audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t whylen);
+
+/* Write events as JSON lines (since: Unix time, 0 = all; type NULL = all). */
+int audit_export_jsonl(struct store *st, int64_t since, const char *type, FILE *out);
+
+/* Called after every successful append (for real-time export). */
+typedef void (*audit_sink_fn)(const struct audit_event *ev, int64_t id, const char *ts, void *arg);
+void audit_set_sink(audit_sink_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,168 @@
+/* The sqlite store: opening, schema migrations, transactions, and the entity
+ * functions every room uses (users, groups, assets, target accounts, grants).
+ * Every access to gatehouse.db goes through common/store*.c or auth/, so that
+ * moving it behind a privileged monitor stays a mechanical change.
+ *
+ * Conventions: functions return 0 or a negative enum gh_err. Out-parameters
+ * handed over with ** belong to the caller (free with the matching _free).
+ * Timestamps are Unix seconds (int64_t), 0 meaning "none". */
+#ifndef GH_STORE_H
+#define GH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct store;
+
+/* The schema version this build writes (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* Open DIR/gatehouse.db (path given in full). create=1 allows creating a new
+ * file. Sets WAL, foreign keys, busy timeout; runs pending migrations inside
+ * one transaction. */
+int store_open(const char *path, int create, struct store **out);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* Map a sqlite result code to enum gh_err (SQLITE_FULL -> ERR_FULL ...). */
+int store_err(int sqlite_rc);
+
+/* ---- users ---------------------------------------------------------- */
+
+enum user_role { ROLE_SUPERADMIN = 0, ROLE_AUDITOR = 1, ROLE_OPERATOR = 2 };
+enum user_auth { USER_AUTH_LOCAL = 0, USER_AUTH_PAM = 1 };
+
+struct user_rec {
+	int64_t id;
+	char *name;
+	enum user_role role;
+	enum user_auth auth;
+	char *pw_hash;          /* yescrypt; NULL for PAM users */
+	int64_t pw_changed;     /* when the password was last set */
+	int pw_temporary;       /* must be changed at next login */
+	int has_totp;           /* a TOTP secret is enrolled */
+	int64_t totp_last_step; /* last accepted TOTP time step (replay guard) */
+	char *pubkey;           /* OpenSSH public key line, or NULL */
+	int locked;             /* locked by an administrator */
+	int failed_count;       /* consecutive failed logins */
+	int64_t locked_until;   /* lockout after failures ends at this time */
+	int64_t last_login;
+	int64_t created;
+	int64_t removed;        /* soft removal: the name stays reserved */
+};
+
+const char *user_role_name(enum user_role r);
+int user_role_parse(const char *s, enum user_role *out);
+
+void user_rec_free(struct user_rec *u);
+/* Removed users are returned too (check ->removed). */
+int store_user_get(struct store *st, const char *name, struct user_rec **out);
+int store_user_get_by_id(struct store *st, int64_t id, struct user_rec **out);
+/* All users not removed, ordered by name. */
+int store_user_list(struct store *st, struct user_rec ***out, size_t *n);
+void user_rec_list_free(struct user_rec **list, size_t n);
+/* Inserts a user; pw_hash may be NULL. Returns the new id in *id. */
+int store_user_add(struct store *st, const struct user_rec *u, int64_t *id);
+int store_user_set_password(struct store *st, int64_t id, const char *hash, int temporary, int64_t now);
+/* The last n password hashes (newest first), for the reuse rule. */
+int store_user_password_history(struct store *st, int64_t id, size_t n, char ***hashes, size_t *count);
+int store_user_set_locked(struct store *st, int64_t id, int locked);
+int store_user_remove(struct store *st, int64_t id, int64_t now);
+int store_user_set_pubkey(struct store *st, int64_t id, const char *pubkey);
+/* sealed: AEAD blob from secret_seal() bound to ("users", id); NULL clears. */
+int store_user_set_totp(struct store *st, int64_t id, const uint8_t *sealed, size_t len);
+int store_user_get_totp(struct store *st, int64_t id, uint8_t **sealed, size_t *len);
+/* Atomically accept a TOTP step only if greater than the stored one (replay
+ * guard across connections). Returns ERR_REPLAY when not greater. */
+int store_user_advance_totp_step(struct store *st, int64_t id, int64_t step);
+/* Failure accounting across connections. */
+int store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t lock_seconds, int64_t now,
+			      int *now_locked);
+int store_user_record_success(struct store *st, int64_t id, int64_t now);
+int store_user_clear_lockout(struct store *st, int64_t id);
+
+/* ---- groups (hold users and assets) -------------------------------- */
+
+int store_group_add(struct store *st, const char *name, int64_t *id);
+int store_group_get_id(struct store *st, const char *name, int64_t *id);
+int store_group_list(struct store *st, char ***names, size_t *n);
+int store_group_remove(struct store *st, int64_t id);
+int store_group_member_add(struct store *st, int64_t group_id, int64_t user_id);
+int store_group_member_remove(struct store *st, int64_t group_id, int64_t user_id);
+int store_group_members(struct store *st, int64_t group_id, char ***user_names, size_t *n);
+int store_user_group_ids(struct store *st, int64_t user_id, int64_t **ids, size_t *n);
+void store_strv_free(char **v, size_t n);
+
+/* ---- assets --------------------------------------------------------- */
+
+struct asset_rec {
+	int64_t id;
+	char *name;
+	char *host;
+	int port;
+	char *hostkey; /* pinned "type base64" line, NULL if not pinned yet */
+	int64_t created;
+	int64_t removed;
+};
+
+void asset_rec_free(struct asset_rec *a);
+int store_asset_add(struct store *st, const struct asset_rec *a, int64_t *id);
+int store_asset_get(struct store *st, const char *name, struct asset_rec **out);
+int store_asset_get_by_id(struct store *st, int64_t id, struct asset_rec **out);
+int store_asset_list(struct store *st, struct asset_rec ***out, size_t *n);
+void asset_rec_list_free(struct asset_rec **list, size_t n);
+int store_asset_remove(struct store *st, int64_t id, int64_t now);
+int store_asset_set_hostkey(struct store *st, int64_t id, const char *hostkey);
+int store_asset_group_add(struct store *st, int64_t group_id, int64_t asset_id);
+int store_asset_group_ids(struct store *st, int64_t asset_id, int64_t **ids, size_t *n);
+/* Names of the groups an asset belongs to. */
+int store_asset_group_names(struct store *st, int64_t asset_id, char ***names, size_t *n);
+
+/* ---- target accounts (login + sealed credential) -------------------- */
+
+enum account_kind { ACCOUNT_PASSWORD = 0, ACCOUNT_KEY = 1 };
+
+struct account_rec {
+	int64_t id;
+	int64_t asset_id;
+	char *asset_name;
+	char *login;
+	enum account_kind kind;
+	int64_t created;
+};
+
+void account_rec_free(struct account_rec *a);
+/* Inserts the row, then seals the secret with AAD ("accounts", id) inside the
+ * same transaction. The secret buffer is the caller's to wipe. */
+struct secret_key;
+int store_account_add(struct store *st, const struct secret_key *key, int64_t asset_id, const char *login,
+		      enum account_kind kind, const uint8_t *secret, size_t secret_len, int64_t *id);
+int store_account_get(struct store *st, int64_t asset_id, const char *login, struct account_rec **out);
+/* Decrypts the credential into *secret (caller wipes and frees). */
+int store_account_secret(struct store *st, const struct secret_key *key, int64_t account_id, uint8_t **secret,
+			 size_t *len);
+/* asset_id 0 = all assets. */
+int store_account_list(struct store *st, int64_t asset_id, struct account_rec ***out, size_t *n);
+void account_rec_list_free(struct account_rec **list, size_t n);
+int store_account_remove(struct store *st, int64_t id);
+
+/* ---- grants ---------------------------------------------------------- */
+
+struct grant_rule; /* auth/grant.h */
+
+/* Inserts a grant (id is assigned). */
+int store_grant_add(struct store *st, const struct grant_rule *g, int64_t *id);
+/* Grants, optionally filtered (0 = no filter on that side). For a user filter,
+ * grants given through the user's groups are included. */
+int store_grant_list(struct store *st, int64_t user_id, int64_t asset_id, struct grant_rule **out, size_t *n);
+void store_grant_list_free(struct grant_rule *list, size_t n);
+int store_grant_remove(struct store *st, int64_t id);
+
+#endif

@@ -1,0 +1,6 @@
+int player_placeholder(void);
+int
+player_placeholder(void)
+{
+	return 0;
+}

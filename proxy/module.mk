@@ -1,0 +1,2 @@
+# proxy room: every .c here goes into libproxy.a, main-*.c are programs.
+proxy_SRCS := $(wildcard proxy/*.c)
