@@ -1,6 +1,0 @@
-int auth_placeholder(void);
-int
-auth_placeholder(void)
-{
-	return 0;
-}
