@@ -1,0 +1,417 @@
+/* The audit trail: an append-only, hash-chained table. The construction is
+ * documented byte for byte in docs/audit.md so an external tool can re-verify
+ * an exported trail. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/store-internal.h"
+#include "common/store.h"
+#include "common/timeutil.h"
+
+#define HASH_HEX_LEN 64
+#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+static audit_sink_fn sink_fn;
+static void *sink_arg;
+
+static const char *const importance_names[] = {"info", "notice", "high", "critical"};
+
+const char *
+audit_importance_name(enum audit_importance i)
+{
+	if ((unsigned)i < sizeof(importance_names) / sizeof(importance_names[0]))
+		return importance_names[i];
+	return "unknown";
+}
+
+void
+audit_set_sink(audit_sink_fn fn, void *arg)
+{
+	sink_fn = fn;
+	sink_arg = arg;
+}
+
+/* The fields of one row as hashed; strings, never NULL. */
+struct audit_row {
+	int64_t id;
+	const char *ts, *actor, *source, *type, *object, *result, *importance, *detail;
+};
+
+static int
+digest_field(EVP_MD_CTX *md, const char *s)
+{
+	uint64_t len = strlen(s);
+	uint8_t be[8];
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(len >> (56 - 8 * i));
+	return EVP_DigestUpdate(md, be, sizeof(be)) == 1 && EVP_DigestUpdate(md, s, len) == 1 ? 0 : ERR_CRYPTO;
+}
+
+/* hex = SHA-256(prev_hex || for each field: len (8 bytes BE) || bytes). */
+static int
+row_hash(const char *prev_hex, const struct audit_row *row, char hex[HASH_HEX_LEN + 1])
+{
+	EVP_MD_CTX *md = NULL;
+	uint8_t out[32];
+	unsigned outlen = 0;
+	char idbuf[24];
+	const char *fields[9];
+	int r = ERR_CRYPTO;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, row->id);
+	fields[0] = idbuf;
+	fields[1] = row->ts;
+	fields[2] = row->actor;
+	fields[3] = row->source;
+	fields[4] = row->type;
+	fields[5] = row->object;
+	fields[6] = row->result;
+	fields[7] = row->importance;
+	fields[8] = row->detail != NULL ? row->detail : "";
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(md, prev_hex, strlen(prev_hex)) != 1)
+		goto out;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (digest_field(md, fields[i]) != 0)
+			goto out;
+	}
+	if (EVP_DigestFinal_ex(md, out, &outlen) != 1 || outlen != sizeof(out))
+		goto out;
+	for (size_t i = 0; i < sizeof(out); i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	r = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+static int
+event_valid(const struct audit_event *ev)
+{
+	return ev != NULL && ev->actor != NULL && ev->source != NULL && ev->type != NULL && ev->object != NULL &&
+	       ev->result != NULL && (unsigned)ev->importance <= AUDIT_CRITICAL;
+}
+
+/* Insert one row; the caller holds the write lock. ts receives the stamp. */
+static int
+append_locked(struct store *st, const struct audit_event *ev, int64_t *id, char *ts, size_t tslen)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct audit_row row;
+	char prev[HASH_HEX_LEN + 1] = GENESIS_HASH;
+	char hash[HASH_HEX_LEN + 1];
+	int64_t last_id = 0;
+	const unsigned char *h;
+	int rc, r = ERR_INTERNAL;
+
+	if ((r = store_prepare(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &stmt)) != 0)
+		goto out;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		last_id = sqlite3_column_int64(stmt, 0);
+		h = sqlite3_column_text(stmt, 1);
+		if (h == NULL || strlen((const char *)h) != HASH_HEX_LEN) {
+			r = ERR_TAMPER;
+			goto out;
+		}
+		memcpy(prev, h, sizeof(prev));
+	} else if (rc != SQLITE_DONE) {
+		r = store_err(rc);
+		goto out;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	time_now_iso_ms(ts, tslen);
+	row.id = last_id + 1;
+	row.ts = ts;
+	row.actor = ev->actor;
+	row.source = ev->source;
+	row.type = ev->type;
+	row.object = ev->object;
+	row.result = ev->result;
+	row.importance = audit_importance_name(ev->importance);
+	row.detail = ev->detail;
+	if ((r = row_hash(prev, &row, hash)) != 0)
+		goto out;
+	/* The explicit id makes a deleted row a visible gap instead of a
+	 * silently reused rowid. */
+	if ((r = store_prepare(st,
+	                       "INSERT INTO audit (id, ts, actor, source, type, object, result, importance, detail,"
+	                       " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	                       &stmt)) != 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, row.id);
+	sqlite3_bind_text(stmt, 2, row.ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, row.actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 4, row.source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, row.type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, row.object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 7, row.result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 8, row.importance, -1, SQLITE_STATIC);
+	if (ev->detail != NULL)
+		sqlite3_bind_text(stmt, 9, ev->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 9);
+	sqlite3_bind_text(stmt, 10, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 11, hash, -1, SQLITE_STATIC);
+	if ((r = store_step_done(stmt)) != 0)
+		goto out;
+	*id = row.id;
+	r = 0;
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id)
+{
+	char ts[40];
+	int64_t new_id = 0;
+	int r;
+
+	if (!event_valid(ev))
+		return ERR_INVALID;
+	if (sqlite3_get_autocommit(store_db(st)))
+		return ERR_INVALID; /* the caller promised a transaction */
+	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts))) != 0)
+		return r;
+	if (id != NULL)
+		*id = new_id;
+	/* The caller commits later; the sink sees the event now (it may still
+	 * be rolled back with the caller's transaction). */
+	if (sink_fn != NULL)
+		sink_fn(ev, new_id, ts, sink_arg);
+	return 0;
+}
+
+int
+audit_append(struct store *st, const struct audit_event *ev, int64_t *id)
+{
+	char ts[40];
+	int64_t new_id = 0;
+	int own = 0, r;
+
+	if (!event_valid(ev))
+		return ERR_INVALID;
+	/* BEGIN IMMEDIATE takes the write lock before reading the last hash,
+	 * so two processes cannot both extend the same row. */
+	if ((r = store_tx_start(st, &own)) != 0)
+		return r;
+	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts))) != 0) {
+		store_tx_end(st, own, 0);
+		return r;
+	}
+	if ((r = store_tx_end(st, own, 1)) != 0)
+		return r;
+	if (id != NULL)
+		*id = new_id;
+	if (sink_fn != NULL)
+		sink_fn(ev, new_id, ts, sink_arg);
+	return 0;
+}
+
+static const char *
+col_text(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return s != NULL ? (const char *)s : "";
+}
+
+#define AUDIT_COLS "id, ts, actor, source, type, object, result, importance, detail, prev_hash, hash"
+
+static void
+row_from_stmt(sqlite3_stmt *stmt, struct audit_row *row)
+{
+	row->id = sqlite3_column_int64(stmt, 0);
+	row->ts = col_text(stmt, 1);
+	row->actor = col_text(stmt, 2);
+	row->source = col_text(stmt, 3);
+	row->type = col_text(stmt, 4);
+	row->object = col_text(stmt, 5);
+	row->result = col_text(stmt, 6);
+	row->importance = col_text(stmt, 7);
+	row->detail = col_text(stmt, 8);
+}
+
+int
+audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t whylen)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct audit_row row;
+	char expect[HASH_HEX_LEN + 1] = GENESIS_HASH;
+	char hash[HASH_HEX_LEN + 1];
+	int64_t prev_id = 0, count = 0;
+	int own = 0, in_tx = 0, rc;
+	int r = ERR_INTERNAL;
+
+	if (bad_id != NULL)
+		*bad_id = 0;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* One read transaction: the walk sees one consistent snapshot even
+	 * while other processes append. */
+	if (sqlite3_get_autocommit(store_db(st))) {
+		if ((r = store_err(sqlite3_exec(store_db(st), "BEGIN", NULL, NULL, NULL))) != 0)
+			goto out;
+		own = in_tx = 1;
+	}
+	if ((r = store_prepare(st, "SELECT " AUDIT_COLS " FROM audit ORDER BY id", &stmt)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *prev_hash = col_text(stmt, 9);
+		const char *stored = col_text(stmt, 10);
+
+		row_from_stmt(stmt, &row);
+		if (row.id != prev_id + 1) {
+			if (bad_id != NULL)
+				*bad_id = prev_id + 1;
+			if (why != NULL && prev_id == 0)
+				snprintf(why, whylen, "id gap before row %" PRId64 " (first rows deleted)", row.id);
+			else if (why != NULL)
+				snprintf(why, whylen, "id gap after row %" PRId64 " (row deleted)", prev_id);
+			r = ERR_TAMPER;
+			goto out;
+		}
+		if (strcmp(prev_hash, expect) != 0) {
+			if (bad_id != NULL)
+				*bad_id = row.id;
+			if (why != NULL && prev_id == 0)
+				snprintf(why, whylen, "row %" PRId64 ": previous hash is not the genesis value",
+				         row.id);
+			else if (why != NULL)
+				snprintf(why, whylen,
+				         "row %" PRId64 ": previous hash does not match row %" PRId64
+				         " (row deleted or inserted before it)",
+				         row.id, prev_id);
+			r = ERR_TAMPER;
+			goto out;
+		}
+		if ((r = row_hash(prev_hash, &row, hash)) != 0)
+			goto out;
+		if (strcmp(hash, stored) != 0) {
+			if (bad_id != NULL)
+				*bad_id = row.id;
+			if (why != NULL)
+				snprintf(why, whylen, "row %" PRId64 ": hash mismatch (row altered)", row.id);
+			r = ERR_TAMPER;
+			goto out;
+		}
+		memcpy(expect, stored, sizeof(expect));
+		prev_id = row.id;
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_err(rc);
+		goto out;
+	}
+	r = 0;
+out:
+	if (rows != NULL)
+		*rows = count;
+	sqlite3_finalize(stmt);
+	if (in_tx && own)
+		sqlite3_exec(store_db(st), "COMMIT", NULL, NULL, NULL);
+	return r;
+}
+
+static int
+set_str(json_t *o, const char *k, const char *v)
+{
+	return json_object_set_new(o, k, json_string(v)) == 0 ? 0 : ERR_NOMEM;
+}
+
+int
+audit_export_jsonl(struct store *st, int64_t since, const char *type, FILE *out)
+{
+	sqlite3_stmt *stmt = NULL;
+	json_t *o = NULL, *detail = NULL;
+	struct audit_row row;
+	char since_ts[40], base[32];
+	char *line = NULL;
+	int rc, r = ERR_INTERNAL;
+
+	/* Stored stamps carry milliseconds; compare against ".000Z" so the
+	 * text order equals the time order. */
+	time_format_iso(since > 0 ? since : 0, base, sizeof(base));
+	if (strlen(base) != 20) {
+		r = ERR_INVALID;
+		goto out;
+	}
+	base[19] = '\0';
+	snprintf(since_ts, sizeof(since_ts), "%s.000Z", base);
+	if ((r = store_prepare(st,
+	                       "SELECT " AUDIT_COLS " FROM audit WHERE ts >= ?1 AND (?2 IS NULL OR type = ?2)"
+	                       " ORDER BY id",
+	                       &stmt)) != 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, since_ts, -1, SQLITE_STATIC);
+	if (type != NULL)
+		sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 2);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row_from_stmt(stmt, &row);
+		if ((o = json_object()) == NULL) {
+			r = ERR_NOMEM;
+			goto out;
+		}
+		if (json_object_set_new(o, "id", json_integer(row.id)) != 0 || set_str(o, "ts", row.ts) != 0 ||
+		    set_str(o, "actor", row.actor) != 0 || set_str(o, "source", row.source) != 0 ||
+		    set_str(o, "type", row.type) != 0 || set_str(o, "object", row.object) != 0 ||
+		    set_str(o, "result", row.result) != 0 || set_str(o, "importance", row.importance) != 0) {
+			r = ERR_NOMEM;
+			goto out;
+		}
+		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+			/* Detail is JSON text by contract; anything else is kept as a string. */
+			detail = json_loads(row.detail, JSON_REJECT_DUPLICATES, NULL);
+			if (detail == NULL)
+				detail = json_string(row.detail);
+			if (detail == NULL || json_object_set_new(o, "detail", detail) != 0) {
+				detail = NULL;
+				r = ERR_NOMEM;
+				goto out;
+			}
+			detail = NULL;
+		}
+		if (set_str(o, "prev_hash", col_text(stmt, 9)) != 0 || set_str(o, "hash", col_text(stmt, 10)) != 0) {
+			r = ERR_NOMEM;
+			goto out;
+		}
+		if ((line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+			r = ERR_NOMEM;
+			goto out;
+		}
+		if (fprintf(out, "%s\n", line) < 0) {
+			r = ERR_IO;
+			goto out;
+		}
+		free(line);
+		line = NULL;
+		json_decref(o);
+		o = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_err(rc);
+		goto out;
+	}
+	r = fflush(out) == 0 ? 0 : ERR_IO;
+out:
+	free(line);
+	json_decref(detail);
+	json_decref(o);
+	sqlite3_finalize(stmt);
+	return r;
+}
