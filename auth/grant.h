@@ -51,6 +51,7 @@ struct grant_query {
 	const char *source_addr;  /* numeric IPv4 or IPv6 address */
 	time_t now;
 	const char *timezone;     /* IANA name for time windows, e.g. "Asia/Shanghai"; NULL = UTC */
+	const char *asset_name;   /* for the decision message; NULL = "asset #ID" */
 };
 
 enum grant_reason {
