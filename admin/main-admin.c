@@ -1,6 +1,134 @@
+/* gatehouse-admin: the local administration CLI. Global options, the actor
+ * for the audit trail, then the shared command table (admin/cmd.c). */
+#include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin/cmd.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define GATEHOUSE_VERSION "0.1.0"
+#define DEFAULT_DATA_DIR  "/var/lib/gatehouse"
+
+static void
+usage(FILE *f, const struct admin_ctx *ctx)
 {
-	return 0;
+	fprintf(f, "usage: gatehouse-admin [-d DIR] [--json] COMMAND [ARGS]\n"
+	           "\n"
+	           "Administer a Gatehouse bastion: users, groups, assets, target accounts,\n"
+	           "grants, sessions and the audit trail.\n"
+	           "\n"
+	           "options:\n"
+	           "  -d, --dir DIR   data directory (default $GATEHOUSE_DIR or " DEFAULT_DATA_DIR ")\n"
+	           "  --json          machine-readable output for list and show commands\n"
+	           "  -h, --help      this help; 'gatehouse-admin COMMAND --help' for a command\n"
+	           "  --version       print the version\n"
+	           "\n"
+	           "commands:\n");
+	admin_print_commands(f, ctx);
+	fprintf(f, "\nExit status: 0 success, 1 failure, 2 usage error. See docs/admin.md.\n");
+}
+
+/* --password-stdin: one line of standard input, without its line end. */
+static int
+read_secret_stdin(struct admin_ctx *ctx, const char *prompt, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fgets(buf, (int)len, stdin) == NULL)
+		return ERR_INVALID;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (n == len - 1 && !feof(stdin))
+		return ERR_FULL; /* the line did not fit */
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return n == 0 ? ERR_INVALID : 0;
+}
+
+/* The OS user who runs us; through sudo, also who invoked sudo. Only root's
+ * SUDO_USER is believed: anybody else could set the variable. */
+static char *
+local_actor(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getenv("SUDO_USER");
+	char *s = NULL;
+	int n;
+
+	if (pw != NULL && getuid() == 0 && sudo != NULL && sudo[0] != '\0' && strlen(sudo) < 64)
+		n = asprintf(&s, "%s(sudo:%s)", pw->pw_name, sudo);
+	else if (pw != NULL)
+		n = asprintf(&s, "%s", pw->pw_name);
+	else
+		n = asprintf(&s, "uid:%u", (unsigned)getuid());
+	return n < 0 ? NULL : s;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	        {"dir", required_argument, NULL, 'd'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct admin_ctx ctx;
+	char *actor = NULL;
+	const char *env;
+	int c, r = ADMIN_EXIT_FAIL;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.prog = "gatehouse-admin";
+	ctx.out = stdout;
+	ctx.err = stderr;
+	ctx.source = "cli";
+	ctx.local_root = 1;
+	ctx.role = ROLE_SUPERADMIN;
+	ctx.read_secret = read_secret_stdin;
+	env = getenv("GATEHOUSE_DIR");
+	ctx.data_dir = env != NULL && env[0] != '\0' ? env : DEFAULT_DATA_DIR;
+	log_init("gatehouse-admin", 1, LOG_LEVEL_INFO);
+
+	opterr = 0;
+	/* '+': stop at the command word; its own options are parsed later. */
+	while ((c = getopt_long(argc, argv, "+:d:hV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': ctx.data_dir = optarg; break;
+		case 'j': ctx.json = 1; break;
+		case 'h': usage(stdout, &ctx); return ADMIN_EXIT_OK;
+		case 'V': printf("gatehouse-admin " GATEHOUSE_VERSION "\n"); return ADMIN_EXIT_OK;
+		case ':':
+			fprintf(stderr, "gatehouse-admin: option '%s' needs a value\n", argv[optind - 1]);
+			usage(stderr, &ctx);
+			return ADMIN_EXIT_USAGE;
+		default:
+			fprintf(stderr, "gatehouse-admin: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr, &ctx);
+			return ADMIN_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "gatehouse-admin: no command given\n");
+		usage(stderr, &ctx);
+		return ADMIN_EXIT_USAGE;
+	}
+	if ((actor = local_actor()) == NULL) {
+		fprintf(stderr, "gatehouse-admin: out of memory\n");
+		return ADMIN_EXIT_FAIL;
+	}
+	ctx.actor = actor;
+	r = admin_dispatch(&ctx, argc - optind, argv + optind);
+	admin_ctx_release(&ctx);
+	free(actor);
+	if (fflush(stdout) != 0 && r == ADMIN_EXIT_OK)
+		r = ADMIN_EXIT_FAIL;
+	return r;
 }

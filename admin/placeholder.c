@@ -1,6 +1,0 @@
-int admin_placeholder(void);
-int
-admin_placeholder(void)
-{
-	return 0;
-}
