@@ -94,6 +94,68 @@ out:
 	return r;
 }
 
+/* Events appended inside a caller's transaction, waiting for its end. */
+struct pending_event {
+	struct audit_event ev; /* strings owned by this copy */
+	int64_t id;
+	char ts[40];
+};
+
+static struct pending_event *pending;
+static size_t n_pending;
+
+static void
+pending_clear(void)
+{
+	for (size_t i = 0; i < n_pending; i++) {
+		free((char *)pending[i].ev.actor);
+		free((char *)pending[i].ev.source);
+		free((char *)pending[i].ev.type);
+		free((char *)pending[i].ev.object);
+		free((char *)pending[i].ev.result);
+		free((char *)pending[i].ev.detail);
+	}
+	free(pending);
+	pending = NULL;
+	n_pending = 0;
+}
+
+static int
+pending_push(const struct audit_event *ev, int64_t id, const char *ts)
+{
+	struct pending_event *np, *p;
+
+	if ((np = realloc(pending, (n_pending + 1) * sizeof(*np))) == NULL)
+		return ERR_NOMEM;
+	pending = np;
+	p = &pending[n_pending];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->ev.importance = ev->importance;
+	snprintf(p->ts, sizeof(p->ts), "%s", ts);
+	p->ev.actor = strdup(ev->actor);
+	p->ev.source = strdup(ev->source);
+	p->ev.type = strdup(ev->type);
+	p->ev.object = strdup(ev->object);
+	p->ev.result = strdup(ev->result);
+	p->ev.detail = ev->detail != NULL ? strdup(ev->detail) : NULL;
+	n_pending++;
+	if (p->ev.actor == NULL || p->ev.source == NULL || p->ev.type == NULL || p->ev.object == NULL ||
+	    p->ev.result == NULL || (ev->detail != NULL && p->ev.detail == NULL))
+		return ERR_NOMEM;
+	return 0;
+}
+
+void
+audit_pending_settle(int committed)
+{
+	if (committed && sink_fn != NULL) {
+		for (size_t i = 0; i < n_pending; i++)
+			sink_fn(&pending[i].ev, pending[i].id, pending[i].ts, sink_arg);
+	}
+	pending_clear();
+}
+
 static int
 event_valid(const struct audit_event *ev)
 {
@@ -188,10 +250,10 @@ audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id)
 		return r;
 	if (id != NULL)
 		*id = new_id;
-	/* The caller commits later; the sink sees the event now (it may still
-	 * be rolled back with the caller's transaction). */
-	if (sink_fn != NULL)
-		sink_fn(ev, new_id, ts, sink_arg);
+	/* The sink must not see an event the caller may still roll back:
+	 * keep a copy until store_commit() or store_rollback() settles it. */
+	if (sink_fn != NULL && (r = pending_push(ev, new_id, ts)) != 0)
+		return r;
 	return 0;
 }
 

@@ -37,4 +37,9 @@ int store_tx_end(struct store *st, int own, int ok);
 int store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n);
 int store_collect_ids(sqlite3_stmt *stmt, int64_t **out, size_t *n);
 
+/* Hand the audit events appended inside the transaction that just ended to
+ * the sink (committed = 1) or drop them (rolled back). Called by
+ * store_commit() and store_rollback(); defined in audit.c. */
+void audit_pending_settle(int committed);
+
 #endif

@@ -201,13 +201,22 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
-	return exec_sql(st->db, "COMMIT");
+	int r = exec_sql(st->db, "COMMIT");
+
+	if (r == 0)
+		audit_pending_settle(1);
+	else if (sqlite3_get_autocommit(st->db))
+		audit_pending_settle(0); /* sqlite rolled back on its own */
+	return r;
 }
 
 int
 store_rollback(struct store *st)
 {
-	return exec_sql(st->db, "ROLLBACK");
+	int r = exec_sql(st->db, "ROLLBACK");
+
+	audit_pending_settle(0);
+	return r;
 }
 
 int
