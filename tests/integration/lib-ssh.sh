@@ -35,7 +35,8 @@ GHD=$GH_B/gatehoused
 GHA=$GH_B/gatehouse-admin
 PY=/usr/bin/python3
 
-GH_T=$(mktemp -d /tmp/gh-it.XXXXXX)
+# lib.sh (when present) made the scenario's temp dir; reuse it.
+GH_T=${GH_TMP:-$(mktemp -d /tmp/gh-it.XXXXXX)}
 # gatehoused started as root drops to the user "gatehouse": it must be able to
 # traverse the temp dir to reach its data directory.
 chmod 0711 "$GH_T"
@@ -228,6 +229,23 @@ gh_asset_for_target() {
 	gh_account "$1" "$TGT_LOGIN" "$TGT_DIR/client_key"
 }
 
+# gh_setup_web01: the usual fixture, an OpenSSH target registered as asset
+# web01 (pinned host key, key credential for $TGT_LOGIN). Keeps WEB01_PORT.
+gh_setup_web01() {
+	start_target_sshd web
+	gh_asset_for_target web01
+	WEB01_PORT=$TGT_PORT
+}
+
+# gh_wait_sessions_closed SECONDS: no session row is still active.
+gh_wait_sessions_closed() {
+	gh_wait_for "$1" gh_no_active_session
+}
+
+gh_no_active_session() {
+	[ "$(gh_sql "SELECT count(*) FROM sessions WHERE state = 'active'")" = 0 ]
+}
+
 # ---- targets ------------------------------------------------------------
 
 # The login the targets accept: the user running the tests (a non-root sshd
@@ -391,7 +409,8 @@ gh_ssh() {
 	mapfile -t opts < <(gh_ssh_opts)
 	(
 		gh_client_env "$login"
-		exec ssh "${opts[@]}" ${GH_SSH_EXTRA[@]+"${GH_SSH_EXTRA[@]}"} "$login@127.0.0.1" "$@"
+		# ssh keeps the first value of an option: extras go first.
+		exec ssh ${GH_SSH_EXTRA[@]+"${GH_SSH_EXTRA[@]}"} "${opts[@]}" "$login@127.0.0.1" "$@"
 	)
 }
 
@@ -419,8 +438,9 @@ gh_ssh_cmdline() {
 		printf '%q ' "SSH_ASKPASS=$SSH_ASKPASS" "SSH_ASKPASS_REQUIRE=$SSH_ASKPASS_REQUIRE" "DISPLAY=$DISPLAY" \
 			"GH_PW=$GH_PW" "GH_TOTP=$GH_TOTP" "GH_TOTP_CODE=$GH_TOTP_CODE" "GH_NEWPW=$GH_NEWPW" \
 			"GH_NEWPW2=$GH_NEWPW2" "GH_ASKPASS_LOG=$GH_ASKPASS_LOG" "TERM=${TERM:-xterm}"
+		# ssh keeps the first value of an option: extras go first.
 		# shellcheck disable=SC2046
-		printf '%q ' ssh $(gh_ssh_opts) "$@" "$login@127.0.0.1"
+		printf '%q ' ssh "$@" $(gh_ssh_opts) "$login@127.0.0.1"
 		echo
 	)
 }
@@ -448,7 +468,8 @@ gh_totp_wrong() {
 # ---- audit, sessions, recordings -----------------------------------------
 
 # gh_audit_count FIELD=GLOB...: number of audit events whose fields match all
-# globs (fields: actor source type object result importance detail). Reads
+# globs (fields: actor source type object result importance detail;
+# FIELD!=GLOB negates). Reads
 # `gatehouse-admin audit list --json` (a JSON array or JSON lines).
 gh_audit_count() {
 	gh_admin --json audit list >"$GH_T/audit.json" 2>"$GH_T/audit.err" ||
@@ -463,13 +484,17 @@ gh_audit_count() {
 		    data = [json.loads(l) for l in text.splitlines() if l.strip()]
 		if isinstance(data, dict):
 		    data = data.get("events") or data.get("audit") or [data]
-		conds = [a.split("=", 1) for a in sys.argv[2:]]
+		conds = []
+		for a in sys.argv[2:]:
+		    k, g = a.split("=", 1)
+		    neg = k.endswith("!")
+		    conds.append((k.rstrip("!"), g, neg))
 		def val(ev, k):
 		    v = ev.get(k)
 		    if v is None and k == "type":
 		        v = ev.get("event") or ev.get("event_type")
 		    return "" if v is None else (v if isinstance(v, str) else json.dumps(v))
-		print(sum(1 for ev in data if all(fnmatch.fnmatchcase(val(ev, k), g) for k, g in conds)))
+		print(sum(1 for ev in data if all(fnmatch.fnmatchcase(val(ev, k), g) != neg for k, g, neg in conds)))
 	EOF
 }
 

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Scenario: an interactive pty shell: the terminal size of the pty-req reaches
+# the target, a window change is relayed (stty size before and after a resize),
+# TERM is carried, and the exit status of the shell comes back.
+. "$(dirname "$0")/lib-ssh.sh"
+
+gh_data_init
+gh_setup_web01
+gh_user tom
+gh_grant tom web01 "$TGT_LOGIN"
+start_gatehoused
+
+gh_tmux_start 80 24 "$(gh_ssh_cmdline "tom@$TGT_LOGIN@web01" -tt)"
+gh_tmux_wait 30 '[#$] *$' || gh_fail "no shell prompt"
+gh_tmux_keys 'echo SZ=$(stty size) T=$TERM' Enter
+gh_tmux_wait 10 'SZ=24 80 T=(screen|tmux|xterm)' || gh_fail "initial size/TERM not seen by the target"
+tmux -S "$GH_TMUX_SOCK" resize-window -t t -x 100 -y 30 || gh_fail "tmux resize-window"
+sleep 0.5
+gh_tmux_keys 'clear; echo SZ=$(stty size)' Enter
+gh_tmux_wait 10 'SZ=30 100' || gh_fail "window change not seen by the target"
+gh_tmux_keys 'exit 7' Enter
+gh_tmux_wait 15 'GH_EXIT=7' || gh_fail "shell exit status not returned"
+echo "t_proxy_pty_resize: ok"
