@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # A throwaway bootstrap password and TOTP secret: the data directory is deleted.
 printf '%s\n' 'Sample-conf-1!' | "$admin" -d "$tmp/data" init --password-stdin \
-	--totp-secret JBSWY3DPEHPK3PXP >/dev/null
+	--totp-secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP >/dev/null
 [ -s "$tmp/data/gatehouse.conf" ] || { echo "gen-sample-conf: init wrote no gatehouse.conf" >&2; exit 1; }
 {
 	echo "# gatehouse.conf sample: every key with its default value."
