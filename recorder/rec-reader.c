@@ -195,7 +195,9 @@ read_trailer(struct rec_reader *r)
 			goto out;
 		expect_off += e->size;
 	}
-	if (expect_off != r->trailer_off)
+	/* Frames missing from the index (one inserted before the trailer) are
+	 * allowed here so that the chain check can name the first of them. */
+	if (expect_off > r->trailer_off)
 		goto out;
 	r->has_trailer = 1;
 	ret = 0;
@@ -314,8 +316,15 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 	if ((magic & REC_SKIP_MASK) == REC_SKIP_BASE) {
 		/* Only our trailer may appear between frames, and only last: when
 		 * it is here, the footer was missing or something follows it. */
-		if (end - p >= 12 && magic == REC_SKIP_MAGIC && memcmp(m + 8, REC_TRAILER_TAG, 4) == 0)
+		if (magic == REC_SKIP_MAGIC && (end - p < 12 || memcmp(m + 8, REC_TRAILER_TAG, 4) == 0)) {
+			/* Cut short: the writer died while writing its trailer. */
+			if (end - p < 12 || rec_get_le32(m + 4) > end - p - 8) {
+				r->torn = 1;
+				r->torn_offset = p;
+				return 0;
+			}
 			return fail(r, ERR_TAMPER, (int64_t)r->findex);
+		}
 		return fail(r, ERR_INVALID, (int64_t)r->findex);
 	}
 	if (magic != REC_ZSTD_MAGIC)
@@ -720,6 +729,10 @@ rec_reader_verify(struct rec_reader *r, const uint8_t *expect_head, uint64_t exp
 		;
 	if (ret == 0)
 		ret = finish(r, 0);
+	/* A frame that does not even parse fails verification like one whose
+	 * hash differs. */
+	if (ret == ERR_INVALID)
+		ret = ERR_TAMPER;
 	if (ret == 0 && expect_index != NULL && r->frames_loaded < expect_n)
 		ret = fail(r, ERR_TAMPER, (int64_t)r->frames_loaded);
 	if (ret == 0 && expect_head != NULL) {

@@ -334,6 +334,8 @@ rec_write(struct rec_writer *w, enum rec_type type, uint32_t channel, const void
 int
 rec_tick_at(struct rec_writer *w, uint64_t now_us)
 {
+	uint64_t since_flush;
+
 	if (w == NULL)
 		return ERR_INVALID;
 	if (w->err)
@@ -344,8 +346,9 @@ rec_tick_at(struct rec_writer *w, uint64_t now_us)
 		now_us = w->last_us;
 	if (now_us - w->frame_first_us >= w->max_frame_us)
 		return frame_end(w, now_us, 1);
-	if (w->pending && (now_us - w->pending_since_us >= REC_FLUSH_US ||
-	                   now_us - w->last_flush_us + REC_TICK_SLACK_US >= REC_FLUSH_US))
+	since_flush = now_us > w->last_flush_us ? now_us - w->last_flush_us : 0;
+	if (w->pending &&
+	    (now_us - w->pending_since_us >= REC_FLUSH_US || since_flush + REC_TICK_SLACK_US >= REC_FLUSH_US))
 		return flush_pending(w, now_us);
 	return 0;
 }
