@@ -258,7 +258,10 @@ password_check_policy(const struct pw_policy *p, const char *pw, const char *use
 			return ERR_POLICY;
 		}
 	}
-	if (username != NULL && contains_nocase(pw, username)) {
+	/* A one- or two-letter name would refuse half of all passwords as
+	 * "containing" it; for those only the name itself is refused. */
+	if (username != NULL && username[0] != '\0' &&
+	    (strlen(username) >= 3 ? contains_nocase(pw, username) : strcasecmp(pw, username) == 0)) {
 		set_why(why, whylen, "contains the user name");
 		return ERR_POLICY;
 	}

@@ -93,6 +93,11 @@ static const struct policy_case policy_cases[] = {
         {PW_PROFILE_MLPS, "Xalice1!yz", "alice", ERR_POLICY, "user name"},
         {PW_PROFILE_MLPS, "XALICE1!yz", "alice", ERR_POLICY, "user name"},
         {PW_PROFILE_MLPS, "Abc\tdef1!", "alice", ERR_POLICY, "control character"},
+        /* Very short names only refuse themselves, not every password holding the letters. */
+        {PW_PROFILE_MLPS, "Calendar1!", "al", 0, NULL},
+        {PW_PROFILE_MLPS, "Calendar1!", "", 0, NULL},
+        {PW_PROFILE_MLPS, "Calendar1!", "dar", ERR_POLICY, "user name"},
+        {PW_PROFILE_MLPS, "Al", "al", ERR_POLICY, "shorter"},
         /* A multi-byte character counts once and as a special character. */
         {PW_PROFILE_MLPS, "Abcde1\xc3\xa9", "alice", ERR_POLICY, "shorter than 8 characters"},
         {PW_PROFILE_MLPS, "Abcdef1\xc3\xa9", "alice", 0, NULL},
