@@ -20,7 +20,8 @@ void log_set_level(enum log_level level);
 void log_set_prefix(const char *prefix);
 
 void log_msg(enum log_level level, const char *func, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void log_msgv(enum log_level level, const char *func, const char *fmt, va_list ap);
+void log_msgv(enum log_level level, const char *func, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 void fatal_msg(const char *func, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* Escape src into dst (always NUL-terminated); returns dst. Used by the sink
