@@ -48,13 +48,13 @@ LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANITIZE)
 LDLIBS  += $(DEP_LIBS) -lpam -lm
 
 .DEFAULT_GOAL := all
+PROGRAMS := $(B)/gatehoused $(B)/gatehouse-admin $(B)/gatehouse-play
+# Link order: higher rooms first.
+LIBS_ALL := $(B)/libproxy.a $(B)/libadmin.a $(B)/libplayer.a $(B)/librecorder.a $(B)/libauth.a $(B)/libcommon.a
 ROOMS := common auth recorder admin player proxy
 include $(foreach r,$(ROOMS),$(r)/module.mk)
 include tests/module.mk
 
-PROGRAMS := $(B)/gatehoused $(B)/gatehouse-admin $(B)/gatehouse-play
-# Link order: higher rooms first.
-LIBS_ALL := $(B)/libproxy.a $(B)/libadmin.a $(B)/libplayer.a $(B)/librecorder.a $(B)/libauth.a $(B)/libcommon.a
 
 .PHONY: all run test unit integration fuzz fuzz-short install clean format deps help
 all: $(PROGRAMS)
