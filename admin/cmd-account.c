@@ -23,6 +23,14 @@ kind_name(enum account_kind k)
 	return k == ACCOUNT_KEY ? "key" : "password";
 }
 
+/* Passphrase callback that always refuses: without it, libssh lets OpenSSL
+ * prompt on /dev/tty for an encrypted PEM key. */
+static int
+refuse_passphrase(const char *prompt, char *buf, size_t len, int echo, int verify, void *userdata)
+{
+	return -1;
+}
+
 /* Check that text is a private key libssh can use without a passphrase;
  * describe it in desc ("ssh-ed25519 SHA256:..."). */
 static int
@@ -32,7 +40,8 @@ check_private_key(const char *text, char *desc, size_t desclen)
 	char *b64 = NULL, *line = NULL, *fp = NULL;
 	int r = ERR_INVALID;
 
-	if (ssh_pki_import_privkey_base64(text, NULL, NULL, NULL, &key) != SSH_OK || !ssh_key_is_private(key))
+	if (ssh_pki_import_privkey_base64(text, NULL, refuse_passphrase, NULL, &key) != SSH_OK ||
+	    !ssh_key_is_private(key))
 		goto out;
 	if (ssh_pki_export_privkey_to_pubkey(key, &pub) != SSH_OK || ssh_pki_export_pubkey_base64(pub, &b64) != SSH_OK)
 		goto out;

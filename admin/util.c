@@ -461,17 +461,19 @@ admin_parse_pubkey_text(const char *text, char **keyline, char **fp, char *why, 
 		return ERR_NOMEM;
 	for (line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *tok[4] = {NULL, NULL, NULL, NULL}, *tsave = NULL, *t;
-		int nt = 0, first = 0;
+		int nt = 0;
 
 		for (t = strtok_r(line, " \t\r", &tsave); t != NULL && nt < 4; t = strtok_r(NULL, " \t\r", &tsave))
 			tok[nt++] = t;
 		if (nt == 0 || tok[0][0] == '#')
 			continue;
-		if (tok[0][0] == '@') /* known_hosts marker: @revoked / @cert-authority */
-			first = 1;
+		/* @cert-authority lines hold a CA, @revoked lines a key that must
+		 * never be trusted: neither is a host key to pin. */
+		if (tok[0][0] == '@')
+			continue;
 		/* A public key file has the type first; known_hosts has the host
 		 * pattern first. */
-		for (int i = first; i <= first + 1 && i + 1 < nt; i++) {
+		for (int i = 0; i <= 1 && i + 1 < nt; i++) {
 			r = try_key_tokens(tok[i], tok[i + 1], keyline, why, whylen);
 			if (r != ERR_NOTFOUND)
 				goto found;
