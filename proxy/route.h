@@ -1,0 +1,32 @@
+/* Routing decisions: which asset and login a channel goes to, and whether
+ * the grants allow it. Every decision goes through grant_evaluate(). */
+#ifndef GH_PROXY_ROUTE_H
+#define GH_PROXY_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct chan;
+
+enum route_result { ROUTE_OK, ROUTE_MENU, ROUTE_REFUSED };
+
+/* Decide for a channel whose start was requested. On ROUTE_REFUSED, msg holds
+ * one line for the operator and an audit event was written. On ROUTE_OK the
+ * connection's target (c->asset, c->login) is set. */
+int route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen);
+
+/* A menu line: a login on an asset the user may open a shell on now. */
+struct route_entry {
+	char *asset;
+	char *login;
+	char *host;
+};
+
+int route_menu_entries(struct conn *c, struct route_entry **out, size_t *n);
+void route_entries_free(struct route_entry *e, size_t n);
+/* Fix the connection's target after a menu choice (the grant is still
+ * checked by route_channel). */
+int route_choose(struct conn *c, const char *asset, const char *login);
+
+#endif

@@ -1,0 +1,706 @@
+/* Operator authentication state machine.
+ *
+ * libssh 0.10 has no keyboard-interactive callback: every SSH_REQUEST_AUTH
+ * message reaches srv_auth_handle() through the session's message callback.
+ * An INFO_RESPONSE carries no user name, so the user name and the phase of
+ * the attempt are bound here, to this connection; a request with another
+ * user name resets everything (Warpgate CVE-2023-48712 let state leak from
+ * one user name to another).
+ *
+ * Keyboard-interactive rounds, in order (each one INFO_REQUEST):
+ *
+ *   AP_PASSWORD  "Password: "                          (skipped after a valid public key)
+ *   AP_CODE      "Verification code: "                 (when TOTP is enrolled)
+ *   AP_NEWPW     "New password: ", "Retype new password: " (temporary or expired password)
+ *   AP_ENROL     otpauth URI + QR, "Verification code: "   (no TOTP enrolled yet)
+ *   AP_SUCCESS
+ *
+ * A wrong password, an unknown, locked, removed or inactive user all take
+ * the same path: the password is verified (against a dummy hash when there
+ * is no usable hash), "Verification code: " is asked, and then the same
+ * generic failure is sent. Success is sent only when every factor passed. */
+#include "proxy/srv-auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "auth/pam.h"
+#include "auth/password.h"
+#include "auth/qr.h"
+#include "auth/totp.h"
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/secret.h"
+#include "common/timeutil.h"
+#include "common/store.h"
+#include "proxy/conn.h"
+
+enum auth_phase {
+	AP_IDLE,     /* no keyboard-interactive round in progress */
+	AP_PASSWORD, /* "Password: " sent */
+	AP_CODE,     /* "Verification code: " sent */
+	AP_NEWPW,    /* new password asked twice */
+	AP_ENROL,    /* enrolment shown, confirmation code asked */
+	AP_SUCCESS,  /* success sent; nothing more is accepted */
+};
+
+enum auth_first { AF_NONE, AF_PASSWORD, AF_PUBKEY };
+
+#define AUTH_MAX_ROUNDS 3 /* re-asks of a new password or an enrolment code */
+
+struct srv_auth {
+	struct conn *c;
+	char *bound_name;        /* user name as sent, the key of all state below */
+	struct target_spec spec; /* parsed bound_name */
+	struct user_rec *user;   /* NULL when unknown (or the name is malformed) */
+	enum auth_phase phase;
+	unsigned expect_answers; /* prompts sent in the pending INFO_REQUEST */
+	enum auth_first first;   /* the first factor that passed, if any */
+	int doomed;              /* this attempt ends in failure whatever is answered */
+	char fail_reason[64];    /* why (audit only, never shown) */
+	int totp_ok;             /* TOTP verified in this attempt */
+	int must_change;         /* temporary or expired password */
+	int pw_changed;
+	int rounds; /* re-asks in AP_NEWPW / AP_ENROL */
+	uint8_t enrol_secret[TOTP_SECRET_LEN];
+	int have_enrol_secret;
+	int failures; /* failed attempts on this connection */
+	int succeeded;
+};
+
+static const char PROMPT_PASSWORD[] = "Password: ";
+static const char PROMPT_CODE[] = "Verification code: ";
+static const char PROMPT_NEWPW[] = "New password: ";
+static const char PROMPT_RETYPE[] = "Retype new password: ";
+
+struct srv_auth *
+srv_auth_new(struct conn *c)
+{
+	struct srv_auth *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->c = c;
+	return a;
+}
+
+static void
+reset_attempt(struct srv_auth *a)
+{
+	a->phase = AP_IDLE;
+	a->expect_answers = 0;
+	a->first = AF_NONE;
+	a->doomed = 0;
+	a->fail_reason[0] = '\0';
+	a->totp_ok = 0;
+	a->must_change = 0;
+	a->pw_changed = 0;
+	a->rounds = 0;
+	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
+	a->have_enrol_secret = 0;
+	ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
+}
+
+void
+srv_auth_free(struct srv_auth *a)
+{
+	if (a == NULL)
+		return;
+	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
+	free(a->bound_name);
+	user_rec_free(a->user);
+	free(a);
+}
+
+int
+srv_auth_succeeded(const struct srv_auth *a)
+{
+	return a->succeeded;
+}
+
+int
+srv_auth_exhausted(const struct srv_auth *a)
+{
+	int max = a->c->cfg->max_auth_tries > 0 ? a->c->cfg->max_auth_tries : 6;
+
+	return a->failures >= max;
+}
+
+const char *
+srv_auth_name(const struct srv_auth *a)
+{
+	return a->bound_name;
+}
+
+struct user_rec *
+srv_auth_take_user(struct srv_auth *a)
+{
+	struct user_rec *u = a->user;
+
+	a->user = NULL;
+	return u;
+}
+
+/* The actor of audit events: the account part of what was typed. */
+static const char *
+actor_of(const struct srv_auth *a)
+{
+	if (a->spec.user[0] != '\0')
+		return a->spec.user;
+	return a->bound_name != NULL ? a->bound_name : "-";
+}
+
+static void
+audit_attempt(struct srv_auth *a, const char *type, const char *result, int importance, const char *method,
+              const char *reason)
+{
+	json_t *j = json_object();
+	char *detail = NULL;
+	char object[160];
+
+	if (j != NULL) {
+		json_object_set_new(j, "method", json_string(method));
+		if (reason != NULL && reason[0] != '\0')
+			json_object_set_new(j, "reason", json_string(reason));
+		if (a->bound_name != NULL)
+			json_object_set_new(j, "ssh_user", json_string(a->bound_name));
+		detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+	}
+	snprintf(object, sizeof(object), "user:%s", actor_of(a));
+	conn_audit(a->c, actor_of(a), type, object, result, importance, detail);
+	free(detail);
+}
+
+/* Bind the attempt to a user name; a different name resets everything. */
+static void
+bind_user(struct srv_auth *a, const char *name)
+{
+	char why[128];
+
+	if (name == NULL)
+		name = "";
+	if (a->bound_name != NULL && strcmp(a->bound_name, name) == 0)
+		return;
+	if (a->bound_name != NULL)
+		debug_f("user name changed mid-authentication: state reset");
+	free(a->bound_name);
+	user_rec_free(a->user);
+	a->user = NULL;
+	a->bound_name = strdup(name);
+	reset_attempt(a);
+	if (target_spec_parse(name, &a->spec) != 0 || name_validate(NAME_USER, a->spec.user, why, sizeof(why)) != 0)
+		return; /* malformed: behaves as an unknown user */
+	if (store_user_get(a->c->st, a->spec.user, &a->user) != 0)
+		a->user = NULL;
+}
+
+/* Why the bound user may not log in now, or NULL. Same outcome for all. */
+static const char *
+user_refusal(const struct srv_auth *a)
+{
+	const struct gh_config *cfg = a->c->cfg;
+	int64_t now = time_now();
+	int64_t last;
+
+	if (a->user == NULL)
+		return "unknown user";
+	if (a->user->removed != 0)
+		return "removed user";
+	if (a->user->locked)
+		return "account locked";
+	if (a->user->locked_until > now)
+		return "lockout active";
+	if (cfg->account_inactive_days > 0) {
+		last = a->user->last_login != 0 ? a->user->last_login : a->user->created;
+		if (last != 0 && now - last > (int64_t)cfg->account_inactive_days * 86400)
+			return "account inactive";
+	}
+	return NULL;
+}
+
+static int
+send_prompts(struct srv_auth *a, ssh_message msg, enum auth_phase phase, const char *instruction, unsigned n,
+             const char **prompts)
+{
+	char echo[2] = {0, 0};
+
+	a->phase = phase;
+	a->expect_answers = n;
+	if (ssh_message_auth_interactive_request(msg, "", instruction != NULL ? instruction : "", n, prompts, echo) !=
+	    SSH_OK) {
+		error_f("cannot send keyboard-interactive request");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+ask_code(struct srv_auth *a, ssh_message msg)
+{
+	const char *p[1] = {PROMPT_CODE};
+
+	return send_prompts(a, msg, AP_CODE, NULL, 1, p);
+}
+
+static int
+ask_new_password(struct srv_auth *a, ssh_message msg, const char *instruction)
+{
+	const char *p[2] = {PROMPT_NEWPW, PROMPT_RETYPE};
+
+	return send_prompts(a, msg, AP_NEWPW, instruction, 2, p);
+}
+
+/* Show the otpauth:// URI (instruction; OpenSSH prints it through its log
+ * function, which escapes non-ASCII and truncates at 1 KiB) and the QR code
+ * (in the prompt, which OpenSSH prints as UTF-8 text). */
+static int
+ask_enrolment(struct srv_auth *a, ssh_message msg, const char *note)
+{
+	char *b32 = NULL, *uri = NULL, *qr = NULL, *prompt = NULL;
+	char instruction[1024];
+	const char *p[1];
+	const char *issuer = a->c->cfg->totp_issuer != NULL ? a->c->cfg->totp_issuer : "Gatehouse";
+	int r = 1;
+
+	if (!a->have_enrol_secret) {
+		if (totp_secret_generate(a->enrol_secret, sizeof(a->enrol_secret)) != 0)
+			goto out;
+		a->have_enrol_secret = 1;
+	}
+	if (totp_base32_encode(a->enrol_secret, sizeof(a->enrol_secret), &b32) != 0 ||
+	    totp_uri(issuer, a->user->name, b32, &uri) != 0)
+		goto out;
+	if (qr_render_text(uri, 1, &qr) != 0)
+		qr = NULL;
+	snprintf(instruction, sizeof(instruction),
+	         "%s%sTwo-factor enrolment: add this account to your authenticator app\n%s\nSecret: %s",
+	         note != NULL ? note : "", note != NULL ? "\n" : "", uri, b32);
+	if (asprintf(&prompt, "\r\n%sVerification code: ", qr != NULL ? qr : "") < 0) {
+		prompt = NULL;
+		goto out;
+	}
+	p[0] = prompt;
+	r = send_prompts(a, msg, AP_ENROL, instruction, 1, p);
+out:
+	if (b32 != NULL)
+		secret_free(b32, strlen(b32));
+	if (uri != NULL)
+		secret_free(uri, strlen(uri));
+	free(qr); /* the QR holds the secret too, but libqrencode's output is a picture of it */
+	free(prompt);
+	return r;
+}
+
+/* Fail the attempt: audit, count, reset. Returns 1 (default failure reply). */
+static int
+fail_attempt(struct srv_auth *a, const char *method, const char *reason, int count_for_lockout)
+{
+	const struct gh_config *cfg = a->c->cfg;
+	int now_locked = 0;
+	int threshold = cfg->lockout_threshold > 0 ? cfg->lockout_threshold : 5;
+	int64_t lock_s = (int64_t)(cfg->lockout_minutes > 0 ? cfg->lockout_minutes : 30) * 60;
+
+	if (count_for_lockout && a->user != NULL && a->user->removed == 0) {
+		if (store_user_record_failure(a->c->st, a->user->id, threshold, lock_s, time_now(), &now_locked) != 0)
+			error_f("cannot record the failure of %s", a->user->name);
+	}
+	audit_attempt(a, "auth.fail", "fail", AUDIT_NOTICE, method, reason);
+	if (now_locked) {
+		audit_attempt(a, "auth.lockout", "locked", AUDIT_HIGH, method, "too many failures");
+		info("account %s locked for %lld s after %d failures", a->user->name, (long long)lock_s, threshold);
+	}
+	info("authentication failed for %s (%s): %s", actor_of(a), method, reason);
+	a->failures++;
+	reset_attempt(a);
+	/* Reload so that a lockout set by this or another connection counts. */
+	if (a->user != NULL) {
+		char *name = strdup(a->user->name);
+
+		user_rec_free(a->user);
+		a->user = NULL;
+		if (name != NULL && store_user_get(a->c->st, name, &a->user) != 0)
+			a->user = NULL;
+		free(name);
+	}
+	return 1;
+}
+
+static int
+succeed(struct srv_auth *a, ssh_message msg, const char *method)
+{
+	if (store_user_record_success(a->c->st, a->user->id, time_now()) != 0)
+		error_f("cannot record the login of %s", a->user->name);
+	audit_attempt(a, "auth.success", "ok", AUDIT_NOTICE, method, NULL);
+	info("user %s authenticated (%s)", a->user->name, method);
+	a->phase = AP_SUCCESS;
+	a->succeeded = 1;
+	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
+	if (ssh_message_auth_reply_success(msg, 0) != SSH_OK)
+		return 1;
+	return 0;
+}
+
+static const char *
+method_name(const struct srv_auth *a)
+{
+	return a->first == AF_PUBKEY ? "publickey+totp" : "password+totp";
+}
+
+/* The transition after a factor passed: the next round, or success. */
+static int
+advance(struct srv_auth *a, ssh_message msg)
+{
+	if (a->doomed || a->first == AF_NONE || a->user == NULL)
+		return fail_attempt(a, "keyboard-interactive", a->fail_reason[0] ? a->fail_reason : "incomplete", 0);
+	if (a->user->has_totp && !a->totp_ok)
+		return ask_code(a, msg);
+	if (a->first == AF_PASSWORD && a->must_change && !a->pw_changed) {
+		a->rounds = 0;
+		return ask_new_password(a, msg, "Your password is temporary or has expired and must be changed now.");
+	}
+	if (!a->user->has_totp) {
+		a->rounds = 0;
+		return ask_enrolment(a, msg, NULL);
+	}
+	return succeed(a, msg, method_name(a));
+}
+
+static void
+doom(struct srv_auth *a, const char *reason)
+{
+	if (!a->doomed)
+		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s", reason);
+	a->doomed = 1;
+}
+
+/* First factor: the password. Always costs one hash verification. */
+static void
+check_password(struct srv_auth *a, const char *pw)
+{
+	const struct gh_config *cfg = a->c->cfg;
+	const char *refusal = user_refusal(a);
+	struct pw_policy pol;
+	int r;
+
+	if (a->user != NULL && a->user->auth == USER_AUTH_PAM && a->user->removed == 0) {
+		r = pam_check_password(cfg->pam_service != NULL ? cfg->pam_service : "gatehouse", cfg->pam_confdir,
+		                       a->user->name, pw);
+		if (r == ERR_EXPIRED)
+			doom(a, "password expired (pam)");
+		else if (r != 0)
+			doom(a, "bad password");
+	} else {
+		const char *hash = password_dummy_hash();
+
+		if (a->user != NULL && a->user->removed == 0 && a->user->pw_hash != NULL)
+			hash = a->user->pw_hash;
+		r = password_verify(pw, hash);
+		if (hash == password_dummy_hash())
+			doom(a, a->user == NULL ? "unknown user" : "no password set");
+		else if (r != 0)
+			doom(a, "bad password");
+	}
+	if (refusal != NULL)
+		doom(a, refusal);
+	if (a->doomed)
+		return;
+	a->first = AF_PASSWORD;
+	if (a->user->auth == USER_AUTH_LOCAL) {
+		password_policy_from_config(cfg, &pol);
+		a->must_change = a->user->pw_temporary || password_expired(&pol, a->user->pw_changed, time_now());
+	}
+}
+
+/* Decrypt the user's TOTP secret. Stored as raw bytes; a Base32 text
+ * (as typed with --totp-secret) is accepted too. */
+static int
+load_totp_secret(struct srv_auth *a, uint8_t **secret, size_t *len)
+{
+	struct secret_key *k = conn_master_key(a->c);
+	uint8_t *sealed = NULL, *pt = NULL, *raw = NULL;
+	size_t slen = 0, ptlen = 0, rawlen = 0, i;
+	int r = ERR_INTERNAL;
+
+	if (k == NULL)
+		goto out;
+	if ((r = store_user_get_totp(a->c->st, a->user->id, &sealed, &slen)) != 0)
+		goto out;
+	if ((r = secret_open(k, "users", a->user->id, sealed, slen, &pt, &ptlen)) != 0)
+		goto out;
+	for (i = 0; i < ptlen; i++) {
+		if (!((pt[i] >= 'A' && pt[i] <= 'Z') || (pt[i] >= 'a' && pt[i] <= 'z') ||
+		      (pt[i] >= '2' && pt[i] <= '7') || pt[i] == '=' || pt[i] == ' '))
+			break;
+	}
+	if (ptlen >= 16 && i == ptlen && totp_base32_decode((const char *)pt, &raw, &rawlen) == 0) {
+		*secret = raw;
+		*len = rawlen;
+		raw = NULL;
+	} else {
+		*secret = pt;
+		*len = ptlen;
+		pt = NULL;
+	}
+	r = 0;
+out:
+	free(sealed);
+	secret_free(pt, ptlen);
+	secret_free(raw, rawlen);
+	return r;
+}
+
+/* Second factor: the code. Replay is refused across connections by the
+ * atomic step advance in the store. */
+static const char *
+check_code(struct srv_auth *a, const char *code)
+{
+	uint8_t *secret = NULL;
+	size_t len = 0;
+	int64_t step = 0;
+	const char *why = NULL;
+	int r;
+
+	if (load_totp_secret(a, &secret, &len) != 0) {
+		why = "cannot load the TOTP secret";
+		goto out;
+	}
+	r = totp_verify(secret, len, code, time(NULL), a->user->totp_last_step, &step);
+	if (r == ERR_REPLAY) {
+		why = "reused code";
+		goto out;
+	}
+	if (r != 0) {
+		why = "bad code";
+		goto out;
+	}
+	if (store_user_advance_totp_step(a->c->st, a->user->id, step) != 0) {
+		why = "reused code";
+		goto out;
+	}
+	a->user->totp_last_step = step;
+out:
+	secret_free(secret, len);
+	return why;
+}
+
+static int
+on_new_password(struct srv_auth *a, ssh_message msg, const char *pw1, const char *pw2)
+{
+	const struct gh_config *cfg = a->c->cfg;
+	struct pw_policy pol;
+	char why[256] = "", note[320];
+	char **hist = NULL;
+	size_t nhist = 0;
+	char *hash = NULL;
+	int r;
+
+	password_policy_from_config(cfg, &pol);
+	if (strcmp(pw1, pw2) != 0) {
+		snprintf(why, sizeof(why), "the two passwords differ");
+	} else if (password_check_policy(&pol, pw1, a->user->name, why, sizeof(why)) != 0) {
+		/* why says which rule failed */
+	} else if (password_verify(pw1, a->user->pw_hash != NULL ? a->user->pw_hash : password_dummy_hash()) == 0) {
+		snprintf(why, sizeof(why), "the new password must differ from the current one");
+	} else {
+		if (pol.history > 0 &&
+		    store_user_password_history(a->c->st, a->user->id, (size_t)pol.history, &hist, &nhist) == 0 &&
+		    password_check_history(pw1, hist, nhist, why, sizeof(why)) != 0) {
+			/* why names the reuse */
+		} else {
+			why[0] = '\0';
+		}
+		store_strv_free(hist, nhist);
+	}
+	if (why[0] != '\0') {
+		audit_attempt(a, "auth.password_change", "refused", AUDIT_NOTICE, "keyboard-interactive", why);
+		if (++a->rounds >= AUTH_MAX_ROUNDS)
+			return fail_attempt(a, "keyboard-interactive", "password change refused too often", 0);
+		snprintf(note, sizeof(note), "Password not changed: %s.", why);
+		return ask_new_password(a, msg, note);
+	}
+	r = password_hash(pw1, &hash);
+	if (r == 0)
+		r = store_user_set_password(a->c->st, a->user->id, hash, 0, time_now());
+	if (hash != NULL)
+		secret_free(hash, strlen(hash));
+	if (r != 0) {
+		error_f("cannot store the new password of %s: %s", a->user->name, gh_strerror(r));
+		return fail_attempt(a, "keyboard-interactive", "cannot store the new password", 0);
+	}
+	audit_attempt(a, "auth.password_change", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
+	a->pw_changed = 1;
+	return advance(a, msg);
+}
+
+static int
+on_enrol_code(struct srv_auth *a, ssh_message msg, const char *code)
+{
+	struct secret_key *k = conn_master_key(a->c);
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	int64_t step = 0;
+	int r;
+
+	r = totp_verify(a->enrol_secret, sizeof(a->enrol_secret), code, time(NULL), a->user->totp_last_step, &step);
+	if (r != 0) {
+		if (++a->rounds >= AUTH_MAX_ROUNDS)
+			return fail_attempt(a, "keyboard-interactive", "enrolment code wrong too often", 1);
+		return ask_enrolment(a, msg, "That code was not right; try again with the next one.");
+	}
+	if (k == NULL ||
+	    secret_seal(k, "users", a->user->id, a->enrol_secret, sizeof(a->enrol_secret), &sealed, &slen) != 0 ||
+	    store_user_set_totp(a->c->st, a->user->id, sealed, slen) != 0 ||
+	    store_user_advance_totp_step(a->c->st, a->user->id, step) != 0) {
+		free(sealed);
+		return fail_attempt(a, "keyboard-interactive", "cannot store the TOTP secret", 0);
+	}
+	free(sealed);
+	a->user->has_totp = 1;
+	a->user->totp_last_step = step;
+	a->totp_ok = 1;
+	audit_attempt(a, "auth.totp_enrol", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
+	return advance(a, msg);
+}
+
+/* An INFO_RESPONSE: exactly as many answers as prompts, then the phase's check. */
+static int
+on_kbdint_response(struct srv_auth *a, ssh_message msg)
+{
+	ssh_session s = a->c->srv;
+	int n = ssh_userauth_kbdint_getnanswers(s);
+	const char *ans0, *ans1;
+	const char *why;
+
+	if (a->phase == AP_IDLE || a->phase == AP_SUCCESS || a->bound_name == NULL)
+		return fail_attempt(a, "keyboard-interactive", "response without a request", 0);
+	if (n < 0 || (unsigned)n != a->expect_answers)
+		return fail_attempt(a, "keyboard-interactive", "answer count differs from prompt count", 0);
+	ans0 = ssh_userauth_kbdint_getanswer(s, 0);
+	ans1 = n > 1 ? ssh_userauth_kbdint_getanswer(s, 1) : NULL;
+	if (ans0 == NULL || (n > 1 && ans1 == NULL))
+		return fail_attempt(a, "keyboard-interactive", "missing answer", 0);
+
+	switch (a->phase) {
+	case AP_PASSWORD:
+		check_password(a, ans0);
+		if (a->doomed)
+			return ask_code(a, msg); /* same next prompt as for a good password */
+		return advance(a, msg);
+	case AP_CODE:
+		if (a->doomed)
+			return fail_attempt(a, "keyboard-interactive", a->fail_reason, 1);
+		if ((why = user_refusal(a)) != NULL)
+			return fail_attempt(a, method_name(a), why, 0);
+		if ((why = check_code(a, ans0)) != NULL)
+			return fail_attempt(a, method_name(a), why, 1);
+		a->totp_ok = 1;
+		return advance(a, msg);
+	case AP_NEWPW: return on_new_password(a, msg, ans0, ans1);
+	case AP_ENROL: return on_enrol_code(a, msg, ans0);
+	default: break;
+	}
+	return fail_attempt(a, "keyboard-interactive", "unexpected phase", 0);
+}
+
+/* Whether the offered key is the user's stored key. */
+static int
+pubkey_matches(const struct srv_auth *a, ssh_key offered)
+{
+	char *line = NULL, *type, *b64, *save = NULL;
+	ssh_key stored = NULL;
+	int match = 0;
+
+	if (a->user == NULL || a->user->pubkey == NULL || offered == NULL)
+		return 0;
+	if ((line = strdup(a->user->pubkey)) == NULL)
+		return 0;
+	type = strtok_r(line, " \t", &save);
+	b64 = type != NULL ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+	if (b64 != NULL && ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &stored) == SSH_OK)
+		match = ssh_key_cmp(stored, offered, SSH_KEY_CMP_PUBLIC) == 0;
+	ssh_key_free(stored);
+	free(line);
+	return match;
+}
+
+int
+srv_auth_pubkey(struct srv_auth *a, const char *user, ssh_key key, enum ssh_publickey_state_e state)
+{
+	int match;
+	const char *why;
+
+	if (a->succeeded)
+		return SSH_AUTH_DENIED;
+	bind_user(a, user);
+	match = pubkey_matches(a, key);
+	if (a->phase != AP_IDLE)
+		reset_attempt(a);
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		/* A bare offer proves nothing (Warpgate CVE-2023-43660): it only
+		 * earns PK_OK so that the client signs. */
+		return match ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
+	}
+	if (state != SSH_PUBLICKEY_STATE_VALID || !match) {
+		fail_attempt(a, "publickey",
+		             state == SSH_PUBLICKEY_STATE_VALID ? "key not registered" : "bad signature", 0);
+		return SSH_AUTH_DENIED;
+	}
+	if ((why = user_refusal(a)) != NULL) {
+		/* Same answer as for a usable account: partial success, then the
+		 * code prompt fails. */
+		doom(a, why);
+	}
+	a->first = AF_PUBKEY;
+	ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_INTERACTIVE);
+	debug("public key accepted for %s; second factor required", actor_of(a));
+	return SSH_AUTH_PARTIAL;
+}
+
+int
+srv_auth_handle(struct srv_auth *a, ssh_message msg)
+{
+	int method = ssh_message_subtype(msg);
+	const char *p[1] = {PROMPT_PASSWORD};
+
+	if (a->succeeded)
+		return 1;
+	if (method == SSH_AUTH_METHOD_INTERACTIVE && ssh_message_auth_kbdint_is_response(msg))
+		return on_kbdint_response(a, msg);
+
+	bind_user(a, ssh_message_auth_user(msg));
+	switch (method) {
+	case SSH_AUTH_METHOD_NONE: return 1; /* lists the methods */
+	case SSH_AUTH_METHOD_INTERACTIVE:
+		/* A new request restarts the round (the client gave up on the
+		 * previous one); a public key that passed stays the first factor. */
+		if (a->phase != AP_IDLE) {
+			enum auth_first f = a->first;
+			int doomed = a->doomed;
+			char reason[sizeof(a->fail_reason)];
+
+			memcpy(reason, a->fail_reason, sizeof(reason));
+			reset_attempt(a);
+			if (f == AF_PUBKEY) {
+				a->first = f;
+				a->doomed = doomed;
+				memcpy(a->fail_reason, reason, sizeof(reason));
+				ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_INTERACTIVE);
+			}
+		}
+		if (a->first == AF_PUBKEY) {
+			if (a->doomed)
+				return ask_code(a, msg);
+			return advance(a, msg);
+		}
+		return send_prompts(a, msg, AP_PASSWORD, NULL, 1, p);
+	default:
+		/* password, hostbased, gssapi: not offered. */
+		return fail_attempt(a, "other", "method not offered", 0);
+	}
+}
