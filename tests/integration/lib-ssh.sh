@@ -292,6 +292,55 @@ start_target_sshd() {
 	TGT_DIR=$dir TGT_PORT=$port TGT_PID=$pid TGT_KIND=openssh
 }
 
+# start_target_sshd_pw NAME: an OpenSSH target that accepts a password for
+# the throwaway login "ghpw" (for stored password credentials). The account
+# exists only inside sshd's private mount namespace, where copies of
+# /etc/passwd and /etc/shadow with the extra line are bind-mounted over the
+# real ones: the system's files are never modified. Needs root.
+# Sets TGT_DIR TGT_PORT TGT_PID TGT_PW_LOGIN TGT_PW.
+start_target_sshd_pw() {
+	local name=${1:-pw} dir port pid hash
+	[ "$(id -u)" -eq 0 ] || gh_fail "start_target_sshd_pw needs root for its private mount namespace"
+	dir=$GH_T/sshd-$name
+	mkdir -p "$dir/home"
+	port=$(gh_free_port)
+	TGT_PW_LOGIN=ghpw
+	TGT_PW=$(gh_random_password)
+	hash=$(printf '%s' "$TGT_PW" | openssl passwd -6 -stdin) || gh_fail "openssl passwd"
+	cp /etc/passwd "$dir/passwd"
+	cp /etc/shadow "$dir/shadow"
+	chmod 0640 "$dir/shadow"
+	printf '%s:x:60123:65534:gatehouse test login:%s:/bin/sh\n' "$TGT_PW_LOGIN" "$dir/home" >>"$dir/passwd"
+	printf '%s:%s:19000:0:99999:7:::\n' "$TGT_PW_LOGIN" "$hash" >>"$dir/shadow"
+	chown 60123:65534 "$dir/home"
+	ssh-keygen -q -t ed25519 -N '' -C "target-$name" -f "$dir/host_key" || gh_fail "ssh-keygen host key"
+	cat >"$dir/sshd_config" <<-EOF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $dir/host_key
+		PidFile $dir/sshd.pid
+		UsePAM no
+		StrictModes no
+		PubkeyAuthentication no
+		PasswordAuthentication yes
+		KbdInteractiveAuthentication no
+		PermitRootLogin no
+		AllowUsers $TGT_PW_LOGIN
+		PrintMotd no
+		PrintLastLog no
+		LogLevel VERBOSE
+	EOF
+	mkdir -p /run/sshd
+	/usr/sbin/sshd -t -f "$dir/sshd_config" 2>"$dir/sshd-t.log" || gh_fail "sshd -t: $(cat "$dir/sshd-t.log")"
+	unshare --mount --propagation private /bin/sh -c \
+		'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/shadow && shift 2 && exec "$@"' sh \
+		"$dir/passwd" "$dir/shadow" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" &
+	pid=$!
+	gh_keep_pid "$pid"
+	gh_wait_for 10 gh_port_listening "$port" || gh_fail "password sshd $name does not listen on $port"
+	TGT_DIR=$dir TGT_PORT=$port TGT_PID=$pid TGT_KIND=openssh-password
+}
+
 # start_dropbear NAME: Dropbear on a free loopback port. Dropbear reads
 # ~/.ssh/authorized_keys and has no option to look elsewhere, so it runs in a
 # private mount namespace where the login's home is a bind mount of a temp
@@ -388,6 +437,7 @@ gh_client_env() {
 	export GH_TOTP_CODE=${GH_TOTP_CODE:-} GH_NEWPW=${GH_NEWPW:-} GH_NEWPW2=${GH_NEWPW2:-}
 	export GH_ASKPASS_LOG=${GH_ASKPASS_LOG:-$GH_T/askpass.log}
 	export SSH_ASKPASS=$GH_T/askpass.sh SSH_ASKPASS_REQUIRE=force DISPLAY=${DISPLAY:-:0}
+	unset SSH_AUTH_SOCK
 }
 
 # The ssh command line (without the login), host key pinned.
@@ -395,7 +445,7 @@ gh_ssh_opts() {
 	printf '%s\n' -F /dev/null -o "UserKnownHostsFile=$GH_T/known_hosts" -o StrictHostKeyChecking=yes \
 		-o GlobalKnownHostsFile=/dev/null -o BatchMode=no -o PreferredAuthentications=keyboard-interactive \
 		-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 -o ConnectTimeout=20 -o ServerAliveInterval=0 \
-		-o IdentitiesOnly=yes -o IdentityFile=none -o LogLevel=ERROR -o ControlMaster=no -o ControlPath=none \
+		-o IdentitiesOnly=yes -o LogLevel=ERROR -o ControlMaster=no -o ControlPath=none \
 		-p "$GH_PORT"
 }
 

@@ -18,7 +18,7 @@ gh_admin user totp-reset yara >"$GH_T/last.out" 2>&1 || gh_fail "user totp-reset
 gh_expect_eq "temporary before" "$(gh_sql "SELECT pw_temporary FROM users WHERE name = 'yara'")" 1
 start_gatehoused
 
-cmd=$(GH_NO_ASKPASS=1 gh_ssh_cmdline "yara@$TGT_LOGIN@web01" -tt -o LogLevel=INFO)
+cmd=$(GH_NO_ASKPASS=1 gh_ssh_cmdline "yara@$TGT_LOGIN@web01" -tt -o LogLevel=INFO -o NumberOfPasswordPrompts=3)
 $PY - "$cmd" "$temp_pw" "$new_pw" "$GH_T/first-login.log" >"$GH_T/first-login.out" <<'PYEOF' ||
 import re, subprocess, sys
 import pexpect
