@@ -278,8 +278,13 @@ audit_append(struct store *st, const struct audit_event *ev, int64_t *id)
 		return r;
 	if (id != NULL)
 		*id = new_id;
-	if (sink_fn != NULL)
-		sink_fn(ev, new_id, ts, sink_arg);
+	if (sink_fn == NULL)
+		return 0;
+	/* Inside a caller's transaction the row is not committed yet: the
+	 * sink hears of it when that transaction ends (store_commit). */
+	if (!own)
+		return pending_push(ev, new_id, ts);
+	sink_fn(ev, new_id, ts, sink_arg);
 	return 0;
 }
 

@@ -71,7 +71,8 @@ void user_rec_list_free(struct user_rec **list, size_t n);
 /* Inserts a user; pw_hash may be NULL. Returns the new id in *id. */
 int store_user_add(struct store *st, const struct user_rec *u, int64_t *id);
 int store_user_set_password(struct store *st, int64_t id, const char *hash, int temporary, int64_t now);
-/* The last n password hashes (newest first), for the reuse rule. */
+/* The last n password hashes (newest first, the current one included), for
+ * the reuse rule. */
 int store_user_password_history(struct store *st, int64_t id, size_t n, char ***hashes, size_t *count);
 int store_user_set_locked(struct store *st, int64_t id, int locked);
 int store_user_remove(struct store *st, int64_t id, int64_t now);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -283,6 +284,12 @@ test_sink_and_invalid(void **state)
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(sink_calls, 4);
 	assert_int_equal(sink_last_id, 4);
+	/* audit_append (own transaction) nested in the caller's: same rule. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(audit_append(st, &bad, NULL), 0);
+	assert_int_equal(sink_calls, 4);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(sink_calls, 4);
 	assert_int_equal(audit_verify(st, NULL, NULL, NULL, 0), 0);
 	assert_string_equal(audit_importance_name(AUDIT_CRITICAL), "critical");
 }
@@ -317,6 +324,41 @@ test_export_jsonl(void **state)
 	fclose(f);
 }
 
+/* Several processes appending at once still make one unbroken chain. */
+static void
+test_concurrent_processes(void **state)
+{
+	pid_t pids[4];
+	int64_t bad = -1, rows = -1;
+	char why[200];
+
+	append_n(1);
+	for (int p = 0; p < 4; p++) {
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct store *mine = NULL;
+			struct audit_event ev = {
+			        .actor = "a", .source = "cli", .type = "t", .object = "o", .result = "ok"};
+			int fails = 0;
+			if (store_open(dbpath, 0, &mine) != 0)
+				_exit(2);
+			for (int i = 0; i < 25; i++)
+				fails += audit_append(mine, &ev, NULL) != 0;
+			store_close(mine);
+			_exit(fails ? 1 : 0);
+		}
+	}
+	for (int p = 0; p < 4; p++) {
+		int status = 0;
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(audit_verify(st, &bad, &rows, why, sizeof(why)), 0);
+	assert_int_equal(rows, 101);
+}
+
 int
 main(void)
 {
@@ -334,6 +376,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_single_row_altered, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sink_and_invalid, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_export_jsonl, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
