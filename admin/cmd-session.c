@@ -35,7 +35,10 @@ session_json(sqlite3_stmt *s)
 	char src[128];
 	json_t *o;
 
-	snprintf(src, sizeof(src), "%s:%lld", sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "?",
+	const char *addr = sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "?";
+
+	/* [v6]:port, as OpenSSH writes it, so the port cannot be misread. */
+	snprintf(src, sizeof(src), strchr(addr, ':') != NULL ? "[%s]:%lld" : "%s:%lld", addr,
 	         (long long)sqlite3_column_int64(s, 4));
 	o = json_pack("{s:I,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:o}", "id",
 	              (json_int_t)sqlite3_column_int64(s, 0), "uuid", col_text(s, 1), "user", col_text(s, 2), "source",

@@ -19,6 +19,8 @@
 #include "common/names.h"
 #include "common/secret.h"
 
+static void vprint_err(struct admin_ctx *ctx, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vprint_err(struct admin_ctx *ctx, const char *fmt, va_list ap)
 {
