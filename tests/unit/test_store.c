@@ -109,6 +109,18 @@ test_open_mode_and_version(void **state)
 	/* create=0 on a missing file refuses rather than creating one. */
 	assert_int_equal(store_open("/tmp/gh-store-does-not-exist/x.db", 0, &st2), ERR_NOTFOUND);
 	assert_null(st2);
+	/* A directory, or a file that is not a database, is refused cleanly. */
+	assert_int_equal(store_open(f->dir, 0, &st2), ERR_INVALID);
+	char junk[160];
+	snprintf(junk, sizeof(junk), "%s/junk.db", f->dir);
+	FILE *j = fopen(junk, "w");
+	assert_non_null(j);
+	for (int i = 0; i < 256; i++)
+		fputs("this is not an sqlite database ", j);
+	fclose(j);
+	assert_int_equal(store_open(junk, 0, &st2), ERR_DB);
+	assert_null(st2);
+	unlink(junk);
 }
 
 static void
