@@ -289,7 +289,9 @@ config_load(const char *path, struct gh_config *c, char *err, size_t errlen)
 		goto out;
 	}
 	rc = ini_parse_stream(read_line, &ps, handle_key, &ps);
-	if (ps.err_line != 0) {
+	/* inih returns the first error line of any kind; one before ours is a
+	 * syntax error the handler never saw. */
+	if (ps.err_line != 0 && !(rc > 0 && rc < ps.err_line)) {
 		if (err != NULL)
 			snprintf(err, errlen, "%s:%d: %s", path, ps.err_line, ps.err);
 		r = ps.err_code;

@@ -149,6 +149,8 @@ test_errors(void **state)
 	        {"# x\nrecording_failure = sometimes\n", "2: key 'recording_failure': must be closed or open"},
 	        {"[daemon]\nport = 22\n", "2: sections are not used"},
 	        {"port 22\n", "1: expected 'key = value'"},
+	        {"port 22\nfoo = 1\n", "1: expected 'key = value'"},
+	        {"foo = 1\nport 22\n", "1: unknown key 'foo'"},
 	        {"idle_timeout = -1\n", "1: key 'idle_timeout': must be an integer between 0 and 604800"},
 	};
 	struct gh_config c;
