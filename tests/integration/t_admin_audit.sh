@@ -28,6 +28,14 @@ expect_json "len(d) == $n"
 expect_fail 2 gh_admin audit list --since yesterday
 expect_contains "bad since" "$ERR" "invalid --since 'yesterday'"
 
+# The actor is the OS user; through sudo (only believed for root) also the
+# user who ran sudo.
+if [ "$(id -u)" = 0 ]; then
+	SUDO_USER=alice expect_ok gh_admin group add sudo-made
+	expect_eq "sudo actor" "$(gh_sql "SELECT actor FROM audit WHERE object='group:sudo-made'")" "root(sudo:alice)"
+	n=$((n + 1))
+fi
+
 # ---- export: JSON lines ----
 expect_ok gh_admin audit export
 expect_eq "export lines" "$(wc -l <<<"$OUT")" "$n"

@@ -22,6 +22,23 @@ expect_contains "unknown command" "$ERR" "unknown command 'frobnicate'"
 expect_fail 2 "$GH_ADMIN_BIN" -d "$GH_DATA" init --admin
 expect_contains "missing value" "$ERR" "option '--admin' needs a value"
 [ ! -e "$GH_DATA" ] || die "a usage error created the data dir"
+# --help on every command of the overview, without a data directory.
+"$GH_ADMIN_BIN" --help | sed -n 's/^  \([a-z].*[a-z]\)  \+[a-z].*$/\1/p' >"$GH_TMP/cmds"
+[ "$(wc -l <"$GH_TMP/cmds")" -ge 30 ] || die "command overview too short: $(cat "$GH_TMP/cmds")"
+while read -r cmd; do
+	# shellcheck disable=SC2086 # the command words split on purpose
+	expect_ok "$GH_ADMIN_BIN" -d "$GH_TMP/none" $cmd --help
+	expect_contains "$cmd --help" "$OUT" "usage: gatehouse-admin $cmd"
+done <"$GH_TMP/cmds"
+expect_fail 2 "$GH_ADMIN_BIN" -d "$GH_DATA" user
+expect_contains "bare object" "$ERR" "'user' needs a subcommand"
+expect_contains "bare object lists" "$ERR" "user add NAME"
+expect_fail 2 "$GH_ADMIN_BIN" -d "$GH_DATA" user frob
+expect_contains "unknown subcommand" "$ERR" "unknown command 'user frob'"
+expect_ok "$GH_ADMIN_BIN" user --help
+expect_contains "object help" "$OUT" "user passwd NAME"
+expect_fail 1 "$GH_ADMIN_BIN" -d "$GH_TMP/none" user list
+expect_contains "no data dir" "$ERR" "data directory '$GH_TMP/none' not found"
 
 # ---- bad input creates nothing ----
 expect_fail 1 gh_admin init --admin 'bad name!' --password-stdin
@@ -77,6 +94,10 @@ expect_ok gh_admin audit list --json
 expect_json 'any(e["type"] == "system.init" and e["result"] == "ok" and e["importance"] == "high" for e in d)'
 expect_json 'any(e["type"] == "user.add" and e["object"] == "user:root-admin" for e in d)'
 expect_json 'all(e["source"] == "cli" and e["actor"] for e in d)'
+
+# $GATEHOUSE_DIR is the default data directory.
+GATEHOUSE_DIR=$GH_DATA expect_ok "$GH_ADMIN_BIN" user list
+expect_contains "GATEHOUSE_DIR" "$OUT" "root-admin"
 
 # ---- a second init changes nothing ----
 before=$(cd "$GH_DATA" && find . -printf '%p %s %m\n' | sort; sha256sum "$GH_DATA/gatehouse.db" "$GH_DATA/master.key")
