@@ -604,6 +604,21 @@ test_err_mapping_and_tx(void **state)
 	assert_int_equal(store_err(SQLITE_BUSY), ERR_BUSY);
 	assert_int_equal(store_err(SQLITE_CONSTRAINT_UNIQUE), ERR_EXISTS);
 	assert_int_equal(store_err(SQLITE_CORRUPT), ERR_DB);
+	/* A full database maps to ERR_FULL (max_page_count stands in for a
+	 * full disk) and leaves no half-written row. */
+	assert_int_equal(sqlite3_exec(store_db(f->st), "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
+	char big[4096];
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	int64_t full_id = add_user(f->st, "full", ROLE_OPERATOR);
+	int rfull = 0;
+	for (int i = 0; i < 64 && rfull == 0; i++) {
+		rfull = store_user_set_pubkey(f->st, full_id, big);
+		if (rfull == 0)
+			rfull = store_user_set_password(f->st, full_id, big, 0, i);
+	}
+	assert_int_equal(rfull, ERR_FULL);
+	assert_int_equal(sqlite3_exec(store_db(f->st), "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
 	/* Work inside a caller's transaction rolls back with it. */
 	assert_int_equal(store_begin(f->st), 0);
 	int64_t id = add_user(f->st, "ghost", ROLE_OPERATOR);
