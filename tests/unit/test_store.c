@@ -605,7 +605,7 @@ test_err_mapping_and_tx(void **state)
 	assert_int_equal(store_err(SQLITE_CONSTRAINT_UNIQUE), ERR_EXISTS);
 	assert_int_equal(store_err(SQLITE_CORRUPT), ERR_DB);
 	/* A full database maps to ERR_FULL (max_page_count stands in for a
-	 * full disk) and leaves no half-written row. */
+	 * full disk). */
 	assert_int_equal(sqlite3_exec(store_db(f->st), "PRAGMA max_page_count = 1", NULL, NULL, NULL), SQLITE_OK);
 	char big[4096];
 	memset(big, 'k', sizeof(big) - 1);
