@@ -207,7 +207,7 @@ cmd_asset_add(struct admin_ctx *ctx, int argc, char **argv)
 		goto out;
 	fprintf(ctx->out, "asset '%s' added (%s port %d)\n", name, rec.host, rec.port);
 	if (fp != NULL)
-		fprintf(ctx->out, "host key pinned: %s %s\n", strtok(keyline, " "), fp);
+		fprintf(ctx->out, "host key pinned: %.*s %s\n", (int)strcspn(keyline, " "), keyline, fp);
 	else
 		fprintf(ctx->out, "no host key pinned yet: pin one with 'asset hostkey %s --scan' or --file\n", name);
 	ret = ADMIN_EXIT_OK;
@@ -398,7 +398,7 @@ cmd_asset_hostkey(struct admin_ctx *ctx, int argc, char **argv)
 		r = admin_audit_tx(ctx, "asset.hostkey", obj, "ok", AUDIT_HIGH, detail);
 	if (admin_end_tx(ctx, r) != 0)
 		goto out;
-	fprintf(ctx->out, "host key of '%s' pinned: %s %s%s\n", as->name, strtok(keyline, " "), fp,
+	fprintf(ctx->out, "host key of '%s' pinned: %.*s %s%s\n", as->name, (int)strcspn(keyline, " "), keyline, fp,
 	        oldfp != NULL && strcmp(oldfp, fp) != 0 ? " (replaces the previous key)" : "");
 	ret = ADMIN_EXIT_OK;
 out:

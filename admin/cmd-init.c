@@ -200,6 +200,7 @@ cmd_init(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fail(ctx, "cannot create the database '%s': %s", path, gh_strerror(r));
 		goto out;
 	}
+	ctx->own_store = 1;
 	u.name = (char *)admin;
 	u.role = ROLE_SUPERADMIN;
 	u.auth = USER_AUTH_LOCAL;
@@ -250,6 +251,7 @@ out:
 	if (ret != ADMIN_EXIT_OK && created) {
 		store_close(ctx->st);
 		ctx->st = NULL;
+		ctx->own_store = 0;
 		undo_init(dir);
 		admin_fail(ctx, "init failed; removed the partly created '%s'", dir);
 	}

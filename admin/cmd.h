@@ -35,9 +35,11 @@ struct secret_key;
 struct admin_ctx {
 	const char *data_dir;   /* the data directory (-d) */
 	struct store *st;       /* open store; NULL until admin_open_store() (init runs without one) */
+	int own_store;          /* st was opened by admin_open_store (closed by admin_ctx_release) */
 	struct gh_config cfg;   /* DIR/gatehouse.conf over the defaults */
 	int cfg_loaded;         /* cfg holds allocated strings (config_free needed) */
-	struct secret_key *key; /* master key, loaded on first use by admin_master_key() */
+	struct secret_key *key; /* master key: set by the caller, or loaded on first use by admin_master_key() */
+	int own_key;            /* key was loaded by admin_master_key (freed by admin_ctx_release) */
 	const char *actor;      /* audit actor: "root", "root(sudo:alice)", or the SSH user */
 	const char *source;     /* audit source: "cli" locally, "ADDR:PORT" over SSH */
 	int local_root;         /* the local CLI: may run every command, acts as superadmin */
@@ -122,7 +124,8 @@ int admin_open_store(struct admin_ctx *ctx);
 /* Load DIR/master.key on first use. Prints the error itself and returns
  * NULL on failure. */
 const struct secret_key *admin_master_key(struct admin_ctx *ctx);
-/* Release what admin_open_store / admin_master_key acquired. */
+/* Release what admin_open_store / admin_master_key / init acquired; a store
+ * or key the caller put in the context stays the caller's. */
 void admin_ctx_release(struct admin_ctx *ctx);
 
 /* Fill an audit event with the context's actor and source. */

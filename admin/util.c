@@ -160,6 +160,7 @@ admin_open_store(struct admin_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/gatehouse.db", ctx->data_dir);
 	if ((r = store_open(path, 0, &ctx->st)) != 0)
 		return admin_fail(ctx, "cannot open database '%s': %s", path, gh_strerror(r));
+	ctx->own_store = 1;
 	return 0;
 }
 
@@ -176,16 +177,23 @@ admin_master_key(struct admin_ctx *ctx)
 		admin_fail(ctx, "cannot load master key '%s': %s", path, gh_strerror(r));
 		return NULL;
 	}
+	ctx->own_key = 1;
 	return ctx->key;
 }
 
 void
 admin_ctx_release(struct admin_ctx *ctx)
 {
-	secret_key_free(ctx->key);
-	ctx->key = NULL;
-	store_close(ctx->st);
-	ctx->st = NULL;
+	if (ctx->own_key) {
+		secret_key_free(ctx->key);
+		ctx->key = NULL;
+		ctx->own_key = 0;
+	}
+	if (ctx->own_store) {
+		store_close(ctx->st);
+		ctx->st = NULL;
+		ctx->own_store = 0;
+	}
 	if (ctx->cfg_loaded)
 		config_free(&ctx->cfg);
 	ctx->cfg_loaded = 0;

@@ -58,6 +58,15 @@ expect_contains "short totp" "$ERR" "at least 16 needed"
 GH_IN=$(gh_password) expect_fail 1 "$GH_ADMIN_BIN" -d "$GH_TMP/no/such/parent" init --password-stdin
 expect_contains "missing parent" "$ERR" "cannot create data directory"
 
+# A failure half-way (the database cannot be written: file size limit, with
+# SIGXFSZ ignored so the write fails instead of killing us) removes
+# everything init had created already.
+out=$( (trap '' XFSZ; ulimit -f 8; "$GH_ADMIN_BIN" -d "$GH_DATA" init --password-stdin <<<"$(gh_password)") 2>&1)
+rc=$?
+expect_eq "init on a tiny file size limit: exit" "$rc" 1
+expect_contains "half-way failure" "$out" "init failed; removed the partly created"
+[ ! -e "$GH_DATA" ] || die "a failed init left $(ls -la "$GH_DATA")"
+
 # ---- scripted init ----
 gh_setup --admin root-admin
 expect_contains "init output" "$OUT" "Bootstrap superadmin: root-admin"
