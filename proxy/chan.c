@@ -399,7 +399,8 @@ forward_exit(struct chan *ch)
 {
 	uint8_t be[4];
 
-	if (ch->down_dead || ch->down_close_rcvd || ch->down_eof_sent)
+	/* Allowed after EOF (sshd itself sends EOF, exit-status, close), never after close. */
+	if (ch->down_dead || ch->down_close_rcvd || ch->down_close_sent)
 		return;
 	if (ch->exit_status_rcvd && !ch->exit_status_sent) {
 		ssh_channel_request_send_exit_status(ch->down, ch->exit_status);
