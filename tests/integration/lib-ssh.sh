@@ -495,6 +495,12 @@ gh_ssh_cmdline() {
 	)
 }
 
+# gh_prompts [LOG]: the prompts ssh passed to askpass, one a line, without
+# OpenSSH's "(user@host) " prefix and trailing blanks.
+gh_prompts() {
+	sed -E -e 's/^\([^)]*\) //' -e 's/[[:space:]]+$//' "${1:-$GH_T/askpass.log}"
+}
+
 # ---- TOTP ---------------------------------------------------------------
 
 gh_totp_now() {

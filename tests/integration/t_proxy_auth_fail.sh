@@ -12,7 +12,6 @@ gh_grant bob web01 "$TGT_LOGIN"
 gh_grant carol web01 "$TGT_LOGIN"
 start_gatehoused
 
-strip() { sed -E 's/^\([^)]*\) //' "$1"; }
 
 # Wrong password, right code.
 GH_ASKPASS_LOG=$GH_T/ap-bob.log GH_PW='Wrong-Passw0rd!' gh_ssh_cmd "bob@$TGT_LOGIN@web01" 'echo SHOULD_NOT_RUN'
@@ -25,15 +24,15 @@ GH_ASKPASS_LOG=$GH_T/ap-carol.log GH_TOTP_CODE=$(gh_totp_wrong "$(gh_user_totp c
 	gh_ssh_cmd "carol@$TGT_LOGIN@web01" 'echo SHOULD_NOT_RUN'
 [ "$RC" -ne 0 ] || gh_fail "wrong TOTP code accepted"
 gh_expect_nomatch "output after wrong code" "$OUT" SHOULD_NOT_RUN
-carol_prompts=$(strip "$GH_T/ap-carol.log")
+carol_prompts=$(gh_prompts "$GH_T/ap-carol.log")
 gh_expect_eq "prompts for a wrong code" "$carol_prompts" "$(printf 'Password:\nVerification code:')"
 
 # Unknown user: the same prompts as a known user with a wrong password.
 GH_ASKPASS_LOG=$GH_T/ap-ghost.log GH_PW='Wrong-Passw0rd!' gh_ssh_cmd "ghost@$TGT_LOGIN@web01" 'echo SHOULD_NOT_RUN'
 [ "$RC" -ne 0 ] || gh_fail "unknown user accepted"
-gh_expect_eq "prompts: unknown user vs wrong password" "$(strip "$GH_T/ap-ghost.log")" "$(strip "$GH_T/ap-bob.log")"
+gh_expect_eq "prompts: unknown user vs wrong password" "$(gh_prompts "$GH_T/ap-ghost.log")" "$(gh_prompts "$GH_T/ap-bob.log")"
 ghost_err=${ERR//ghost/X}
-gh_expect_eq "unknown user prompts" "$(strip "$GH_T/ap-ghost.log" | head -1)" "Password:"
+gh_expect_eq "unknown user prompts" "$(gh_prompts "$GH_T/ap-ghost.log" | head -1)" "Password:"
 
 # The client-visible error must not tell unknown from known users either.
 gh_expect_eq "failure message, unknown vs known" "$ghost_err" "$bob_err"

@@ -15,8 +15,7 @@ start_gatehoused
 gh_ssh_cmd "ex1@$TGT_LOGIN@web01" 'echo TO_STDOUT; echo TO_STDERR >&2; exit 3'
 gh_expect_eq "exit status" "$RC" 3
 gh_expect_eq "stdout" "$OUT" TO_STDOUT
-gh_expect_match "stderr" "$ERR" '(^|
-)TO_STDERR$'
+gh_expect_match "stderr" "$ERR" '^TO_STDERR$'
 gh_expect_nomatch "stderr in stdout" "$OUT" TO_STDERR
 
 gh_ssh_cmd "ex2@$TGT_LOGIN@web01" 'exit 0'

@@ -31,7 +31,9 @@ gh_ssh_cmd "mia@$TGT_LOGIN@web01" 'echo EXEC_ALLOWED'
 gh_expect_eq "exec-only grant, exec status" "$RC" 0
 gh_expect_eq "exec-only grant, exec output" "$OUT" EXEC_ALLOWED
 
-GH_SSH_EXTRA=(-tt) gh_ssh_cmd "mia2@$TGT_LOGIN@web01"
+GH_SSH_EXTRA=(-tt)
+gh_ssh_cmd "mia2@$TGT_LOGIN@web01"
+GH_SSH_EXTRA=()
 [ "$RC" -ne 0 ] || gh_fail "shell allowed by an exec-only grant"
 gh_expect_match "shell refusal reason" "$ERR$OUT" 'shell'
 gh_expect_audit 1 actor=mia2 'result!=ok'

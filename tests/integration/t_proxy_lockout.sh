@@ -25,7 +25,7 @@ now=$(date +%s)
 GH_ASKPASS_LOG=$GH_T/ap-erin.log gh_ssh_cmd "erin@$TGT_LOGIN@web01" 'echo SHOULD_NOT_RUN'
 [ "$RC" -ne 0 ] || gh_fail "locked account accepted with the right password and code"
 gh_expect_nomatch "locked output" "$OUT" SHOULD_NOT_RUN
-gh_expect_eq "locked account prompts" "$(sed -E 's/^\([^)]*\) //' "$GH_T/ap-erin.log")" \
+gh_expect_eq "locked account prompts" "$(gh_prompts "$GH_T/ap-erin.log")" \
 	"$(printf 'Password:\nVerification code:')"
 gh_expect_audit 1 'type=*lock*'
 

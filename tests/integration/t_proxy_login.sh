@@ -18,7 +18,7 @@ gh_expect_match "command output" "$OUT" '^LOGIN_OK 42$'
 # The target saw a connection on its own port: the bastion really relayed.
 gh_expect_match "target side" "$OUT" "^127\.0\.0\.1 [0-9]+ 127\.0\.0\.1 $WEB01_PORT\$"
 
-prompts=$(sed -E 's/^\([^)]*\) //' "$GH_T/askpass.log")
+prompts=$(gh_prompts "$GH_T/askpass.log")
 gh_expect_eq "prompts" "$prompts" "$(printf 'Password:\nVerification code:')"
 
 gh_expect_audit 1 actor=alice 'type=auth*' result=ok 'source=127.0.0.1:[0-9]*'

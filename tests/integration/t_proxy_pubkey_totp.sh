@@ -23,7 +23,7 @@ key_opts "$GH_T/vera_key"
 GH_ASKPASS_LOG=$GH_T/ap-vera.log gh_ssh_cmd "vera@$TGT_LOGIN@web01" 'echo KEY_LOGIN_OK'
 gh_expect_eq "key+code status" "$RC" 0
 gh_expect_eq "key+code output" "$OUT" KEY_LOGIN_OK
-gh_expect_eq "key+code prompts" "$(sed -E 's/^\([^)]*\) //' "$GH_T/ap-vera.log")" "Verification code:"
+gh_expect_eq "key+code prompts" "$(gh_prompts "$GH_T/ap-vera.log")" "Verification code:"
 
 # Right key, wrong code, and no password fallback to rescue it.
 key_opts "$GH_T/vera_key"
@@ -36,7 +36,7 @@ gh_expect_nomatch "key+wrong code output" "$OUT" SHOULD_NOT_RUN
 key_opts "$GH_T/stranger_key"
 GH_ASKPASS_LOG=$GH_T/ap-vera3.log gh_ssh_cmd "vera3@$TGT_LOGIN@web01" 'echo FALLBACK_OK'
 gh_expect_eq "stranger key falls back to password+code" "$OUT" FALLBACK_OK
-gh_expect_eq "fallback prompts" "$(sed -E 's/^\([^)]*\) //' "$GH_T/ap-vera3.log")" \
+gh_expect_eq "fallback prompts" "$(gh_prompts "$GH_T/ap-vera3.log")" \
 	"$(printf 'Password:\nVerification code:')"
 gh_expect_audit 1 actor=vera 'type=auth*' result=ok
 echo "t_proxy_pubkey_totp: ok"
