@@ -62,6 +62,7 @@ evaluate(struct conn *c, const struct facts *f, const struct asset_rec *a, const
 	q.n_groups = f->ngids;
 	q.user_locked = f->user->locked || f->user->removed != 0 || f->user->locked_until > now;
 	q.asset_id = a->id;
+	q.asset_name = a->name;
 	q.asset_group_ids = agids;
 	q.n_asset_groups = nagids;
 	q.asset_removed = a->removed != 0;
