@@ -198,7 +198,12 @@ admin_dispatch(struct admin_ctx *ctx, int argc, char **argv)
 	}
 	if (!role_allows(ctx, best)) {
 		if (ctx->st != NULL)
-			admin_audit(ctx, "command.denied", best->name, "denied", AUDIT_NOTICE, NULL);
+			{
+			char obj[64];
+
+			snprintf(obj, sizeof(obj), "command:%s", best->name);
+			admin_audit(ctx, "command.denied", obj, "denied", AUDIT_NOTICE, NULL);
+		}
 		return admin_fail(ctx, "'%s' is not permitted for role %s", best->name, user_role_name(ctx->role));
 	}
 	/* argv for the command: its last name word, then the rest; "--json" is
