@@ -197,8 +197,7 @@ admin_dispatch(struct admin_ctx *ctx, int argc, char **argv)
 		return ADMIN_EXIT_USAGE;
 	}
 	if (!role_allows(ctx, best)) {
-		if (ctx->st != NULL)
-			{
+		if (ctx->st != NULL) {
 			char obj[64];
 
 			snprintf(obj, sizeof(obj), "command:%s", best->name);

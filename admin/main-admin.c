@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "admin/cmd.h"
@@ -33,22 +34,45 @@ usage(FILE *f, const struct admin_ctx *ctx)
 	fprintf(f, "\nExit status: 0 success, 1 failure, 2 usage error. See docs/admin.md.\n");
 }
 
-/* --password-stdin: one line of standard input, without its line end. */
+/* --password-stdin: one line of standard input, without its line end. When
+ * standard input is a terminal, prompt on stderr and turn echo off so the
+ * password does not appear on the screen. */
 static int
 read_secret_stdin(struct admin_ctx *ctx, const char *prompt, char *buf, size_t len)
 {
+	struct termios saved, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	int r = 0;
 	size_t n;
 
-	if (fgets(buf, (int)len, stdin) == NULL)
-		return ERR_INVALID;
+	if (tty) {
+		fprintf(ctx->err, "%s", prompt);
+		fflush(ctx->err);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	if (fgets(buf, (int)len, stdin) == NULL) {
+		r = ERR_INVALID;
+		goto out;
+	}
 	n = strlen(buf);
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	else if (n == len - 1 && !feof(stdin))
-		return ERR_FULL; /* the line did not fit */
+	else if (n == len - 1 && !feof(stdin)) {
+		r = ERR_FULL; /* the line did not fit */
+		goto out;
+	}
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
-	return n == 0 ? ERR_INVALID : 0;
+	if (n == 0)
+		r = ERR_INVALID;
+out:
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		fputc('\n', ctx->err);
+	}
+	return r;
 }
 
 /* The OS user who runs us; through sudo, also who invoked sudo. Only root's

@@ -86,7 +86,7 @@ expect_ok gh_admin group member add ops carol
 expect_ok gh_admin user show carol
 expect_match "show role" "$OUT" '^Role: +superadmin'
 expect_match "show totp" "$OUT" '^TOTP enrolled: +no'
-expect_match "show fp" "$OUT" "^Public key: +$fp"
+expect_contains "show fp" "$(grep "^Public key:" <<<"$OUT")" "$fp"
 expect_match "show groups" "$OUT" '^Groups: +ops'
 expect_match "show expiry" "$OUT" '^Password expires: +20[0-9]{2}-'
 expect_not_contains "show: no hash" "$OUT" '$y$'
@@ -136,6 +136,21 @@ GH_IN=$(gh_password) expect_fail 1 gh_admin user passwd dave --password-stdin
 expect_contains "pam passwd" "$ERR" "authenticates through PAM"
 expect_fail 1 gh_admin user passwd nobody --password-stdin
 expect_contains "passwd unknown" "$ERR" "user 'nobody' not found"
+
+# On a terminal, --password-stdin prompts and does not echo the password.
+pw4=$(gh_password)
+"$GH_PY" - "$GH_ADMIN_BIN" "$GH_DATA" "$pw4" <<'PY' || die "passwd on a pty"
+import pexpect, sys
+c = pexpect.spawn(sys.argv[1], ["-d", sys.argv[2], "user", "passwd", "alice", "--password-stdin"], timeout=30)
+c.expect("New password: ")
+c.sendline(sys.argv[3])
+c.expect(pexpect.EOF)
+out = c.before.decode()
+c.close()
+assert c.exitstatus == 0, (c.exitstatus, out)
+assert sys.argv[3] not in out, "password echoed: " + out
+assert "password of 'alice' changed" in out, out
+PY
 
 # ---- totp-reset ----
 expect_ok gh_admin user totp-reset alice
