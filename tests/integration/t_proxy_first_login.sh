@@ -48,26 +48,36 @@ PATTERNS = [
     pexpect.TIMEOUT,                                    # 7
 ]
 child = spawn()
-weak_sent = weak_refused = restarted = new_pw_sent = confirmed = False
+# weak: 0 = not tried, 1 = sent as new password, 2 = sent as the retype too
+# (so that the policy, not a mismatch, refuses it), 3 = refusal seen.
+weak = 0
+new_pw_sent = confirmed = restarted = False
 secret = None
-seen_qr = False
 transcript = ""
+refusal = None
 for _ in range(40):
     i = child.expect(PATTERNS)
     transcript += (child.before or "") + (child.after if isinstance(child.after, str) else "")
+    if weak == 2 and refusal is None:
+        m = re.search(r"Password not changed: ([^\r\n]*)", transcript)
+        if m:
+            refusal = m.group(1)
+            weak = 3
     if i == 0:
-        child.sendline(new_pw)
-        confirmed = weak_sent and new_pw_sent
+        if weak == 1:
+            weak = 2
+            child.sendline("weak")
+        else:
+            child.sendline(new_pw)
+            confirmed = new_pw_sent
     elif i == 1:
-        if not weak_sent:
-            weak_sent = True
+        if weak == 0:
+            weak = 1
             child.sendline("weak")
         else:
             new_pw_sent = True
             child.sendline(new_pw)
     elif i == 2:
-        # Before the change the temporary password; after a restart the
-        # change may already have happened.
         # The temporary password, unless a strong new one was already
         # confirmed (a server may ask to log in again after the change).
         child.sendline(new_pw if confirmed else temp_pw)
@@ -84,31 +94,30 @@ for _ in range(40):
     elif i == 5:
         break
     elif i == 6:
-        if weak_sent and not restarted:
+        if weak >= 2 and not restarted:
             # The server may end the connection after a refused new
-            # password; the reason must have been shown, then we retry.
+            # password; then the reason must have been shown, and we retry.
             restarted = True
             child = spawn()
             continue
         fail("connection ended before a shell")
     else:
         fail("timed out waiting for a prompt")
-    if weak_sent and not weak_refused and re.search(r"(?i)(must|at least|too short|characters|policy|rule)", transcript):
-        weak_refused = True
 else:
     fail("too many prompts")
 
-if re.search(r"(?i)(must|at least|too short|characters|policy|rule)", transcript):
-    weak_refused = True
-if not weak_sent:
+if weak == 0:
     fail("never asked for a new password")
-if not weak_refused:
+if refusal is None:
     fail("the weak password was not refused with a reason")
+if not re.search(r"(?i)(at least|characters|length|short|upper|lower|digit|special)", refusal):
+    fail("the refusal does not name the failed rule: " + refusal)
 if secret is None:
     fail("no otpauth:// URI was shown")
 # The QR code: Unicode half blocks, raw or escaped by ssh's log sanitiser.
 if not re.search(r"[\u2580\u2584\u2588]{4}|(\\342\\226\\2[0-9]{2}){4}", transcript):
     fail("no QR code was drawn")
+print("refusal: " + refusal, file=sys.stderr)
 child.sendline("echo FIRST_LOGIN_$((40+2))")
 child.expect(r"FIRST_LOGIN_42")
 child.sendline("exit 0")
