@@ -419,16 +419,22 @@ forward_exit(struct chan *ch)
 }
 
 static int
+down_drained(const struct chan *ch)
+{
+	return ch->down_drained && ch->carry_in.len == 0;
+}
+
+static int
 up_drained(const struct chan *ch)
 {
-	return ch->up_drained_out && ch->up_drained_err;
+	return ch->up_drained_out && ch->up_drained_err && ch->carry_out.len == 0 && ch->carry_err.len == 0;
 }
 
 /* The EOF/close state machine of a live pair. */
 static void
 live_state(struct chan *ch)
 {
-	if (ch->down_eof_rcvd && ch->down_drained && !ch->up_eof_sent && !ch->up_dead && !ch->up_close_rcvd) {
+	if (ch->down_eof_rcvd && down_drained(ch) && !ch->up_eof_sent && !ch->up_dead && !ch->up_close_rcvd) {
 		ssh_channel_send_eof(ch->up);
 		ch->up_eof_sent = 1;
 		rec_raw(ch, REC_EOF_IN, NULL, 0);
@@ -445,7 +451,7 @@ live_state(struct chan *ch)
 		close_both(ch);
 		return;
 	}
-	if (ch->down_close_rcvd && ch->down_drained) {
+	if (ch->down_close_rcvd && down_drained(ch)) {
 		close_both(ch);
 		return;
 	}

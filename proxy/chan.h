@@ -70,6 +70,13 @@ struct chan {
 	char *exit_signal;
 	int exit_core, exit_signal_sent;
 	int more_pending; /* the pump stopped at its per-round cap */
+	/* Bytes read and recorded but not yet accepted by the destination
+	 * (a write returns short while libssh re-keys): at most one chunk per
+	 * direction, written before anything else is read. */
+	struct pump_carry {
+		size_t off, len;
+		char buf[32 * 1024];
+	} carry_in, carry_out, carry_err;
 
 	char refuse_msg[384]; /* one line for the operator */
 	int refuse_status;

@@ -12,7 +12,6 @@
 /* Per call and direction: keeps one busy channel from starving the others
  * and bounds the time between two polls. */
 #define PUMP_ROUND_MAX (512 * 1024)
-#define PUMP_CHUNK     (32 * 1024)
 
 struct pump_dir {
 	ssh_channel src;
@@ -21,24 +20,80 @@ struct pump_dir {
 	int dst_stderr;
 	enum rec_type rec_type;
 	uint64_t *counter;
-	int *rx_flag; /* set by the data callback */
-	int *drained; /* set here at EOF with nothing left */
+	int *rx_flag;             /* set by the data callback */
+	int *drained;             /* set here at EOF with nothing left */
+	struct pump_carry *carry; /* what the destination did not take yet */
 };
+
+/* Write what fits of buf to the destination; returns bytes taken (0 while
+ * libssh holds writes during a key re-exchange) or -1 when it is gone. */
+static int
+write_some(const struct pump_dir *d, const char *buf, size_t len)
+{
+	uint32_t win = ssh_channel_window_size(d->dst);
+	int w;
+
+	if (win == 0)
+		return 0;
+	if (len > win)
+		len = win;
+	w = d->dst_stderr ? ssh_channel_write_stderr(d->dst, buf, (uint32_t)len)
+	                  : ssh_channel_write(d->dst, buf, (uint32_t)len);
+	return w < 0 ? -1 : w;
+}
+
+static void
+mark_dst_dead(struct chan *ch, const struct pump_dir *d)
+{
+	debug_f("channel %u: write failed, discarding the rest", ch->num);
+	if (d->dst == ch->down)
+		ch->down_dead = 1;
+	else
+		ch->up_dead = 1;
+}
+
+/* Flush the carry first. Returns 1 when it is empty. */
+static int
+flush_carry(struct chan *ch, const struct pump_dir *d)
+{
+	struct pump_carry *k = d->carry;
+	int w;
+
+	if (k->len == 0)
+		return 1;
+	if (d->dst == NULL) {
+		k->len = k->off = 0;
+		return 1;
+	}
+	w = write_some(d, k->buf + k->off, k->len);
+	if (w < 0) {
+		mark_dst_dead(ch, d);
+		k->len = k->off = 0;
+		return 1;
+	}
+	k->off += (size_t)w;
+	k->len -= (size_t)w;
+	if (k->len == 0)
+		k->off = 0;
+	return k->len == 0;
+}
 
 /* One direction. Returns bytes moved (>= 0) or a negative enum gh_err. */
 static long
 pump_one(struct chan *ch, const struct pump_dir *d)
 {
 	struct conn *c = ch->c;
-	char buf[PUMP_CHUNK];
+	struct pump_carry *k = d->carry;
 	long moved = 0;
 	uint32_t room;
 	int n, w, r;
 
+	if (!flush_carry(ch, d))
+		return 0; /* the destination takes nothing now: read nothing */
 	if (!*d->rx_flag || *d->drained)
 		return 0;
 	while (moved < PUMP_ROUND_MAX) {
-		room = sizeof(buf);
+		room = sizeof(k->buf);
 		if (d->dst != NULL) {
 			uint32_t win = ssh_channel_window_size(d->dst);
 
@@ -50,14 +105,10 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 			if (win < room)
 				room = win;
 		}
-		n = ssh_channel_read_nonblocking(d->src, buf, room, d->src_stderr);
-		if (n == SSH_EOF) {
-			*d->drained = 1;
-			*d->rx_flag = 0;
-			return moved;
-		}
-		if (n == SSH_ERROR) {
-			/* The source session failed; its close is handled elsewhere. */
+		n = ssh_channel_read_nonblocking(d->src, k->buf, room, d->src_stderr);
+		if (n == SSH_EOF || n == SSH_ERROR) {
+			/* At EOF with nothing left (or the source session failed; its
+			 * close is handled by the connection loop). */
 			*d->drained = 1;
 			*d->rx_flag = 0;
 			return moved;
@@ -67,26 +118,25 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 			return moved;
 		}
 		if (c->rec != NULL) {
-			r = rec_write(c->rec, d->rec_type, ch->num, buf, (size_t)n);
-			if (r != 0 && conn_rec_failed(c, r) != 0) {
-				explicit_bzero(buf, (size_t)n);
+			r = rec_write(c->rec, d->rec_type, ch->num, k->buf, (size_t)n);
+			if (r != 0 && conn_rec_failed(c, r) != 0)
 				return r;
-			}
-		}
-		if (d->dst != NULL) {
-			w = d->dst_stderr ? ssh_channel_write_stderr(d->dst, buf, (uint32_t)n)
-			                  : ssh_channel_write(d->dst, buf, (uint32_t)n);
-			if (w != n) {
-				debug_f("channel %u: write failed, discarding the rest", ch->num);
-				if (d->dst == ch->down)
-					ch->down_dead = 1;
-				else
-					ch->up_dead = 1;
-			}
 		}
 		*d->counter += (uint64_t)n;
 		moved += n;
 		c->last_activity_ms = time_mono_ms();
+		if (d->dst == NULL)
+			continue; /* the destination is gone: recorded, then dropped */
+		w = write_some(d, k->buf, (size_t)n);
+		if (w < 0) {
+			mark_dst_dead(ch, d);
+			continue;
+		}
+		if (w < n) {
+			k->off = (size_t)w;
+			k->len = (size_t)(n - w);
+			return moved;
+		}
 	}
 	ch->more_pending = 1;
 	return moved;
@@ -107,6 +157,7 @@ pump_chan(struct chan *ch)
 	in.counter = &c->bytes_in;
 	in.rx_flag = &ch->down_rx;
 	in.drained = &ch->down_drained;
+	in.carry = &ch->carry_in;
 	if ((r = pump_one(ch, &in)) < 0)
 		return r;
 	total += r;
@@ -117,6 +168,7 @@ pump_chan(struct chan *ch)
 	out.counter = &c->bytes_out;
 	out.rx_flag = &ch->up_rx;
 	out.drained = &ch->up_drained_out;
+	out.carry = &ch->carry_out;
 	if ((r = pump_one(ch, &out)) < 0)
 		return r;
 	total += r;
@@ -126,6 +178,7 @@ pump_chan(struct chan *ch)
 	err.rec_type = REC_DATA_ERR;
 	err.rx_flag = &ch->up_rx_err;
 	err.drained = &ch->up_drained_err;
+	err.carry = &ch->carry_err;
 	if ((r = pump_one(ch, &err)) < 0)
 		return r;
 	total += r;

@@ -82,7 +82,8 @@ check_hostkey(struct conn *c, ssh_session s, const char *pinned_type, const char
 	if (ssh_key_cmp(pinned, presented, SSH_KEY_CMP_PUBLIC) != 0) {
 		fp = fingerprint(presented);
 		snprintf(c->up_error, sizeof(c->up_error),
-		         "host key mismatch for %s: the target presented %s, not the pinned host key; connection refused",
+		         "host key mismatch for %s: the target presented %s, not the pinned host key; connection "
+		         "refused",
 		         c->asset->name, fp != NULL ? fp : "another key");
 		error("host key mismatch for %s (%s:%d): presented %s", c->asset->name, c->asset->host, c->asset->port,
 		      fp != NULL ? fp : "?");
