@@ -466,13 +466,14 @@ decode_more(struct rec_reader *r)
 static int
 parse_record(struct rec_reader *r, struct rec_record *rec)
 {
-	const uint8_t *p = r->rbuf + r->rpos;
+	const uint8_t *p;
 	size_t avail = r->rlen - r->rpos, q = 1, used;
 	uint64_t ch, delta, len;
 	int v;
 
 	if (avail < 1)
 		return 0;
+	p = r->rbuf + r->rpos;
 	if ((v = rec_varint_get(p + q, avail - q, &ch, &used)) <= 0)
 		goto varint;
 	q += used;
@@ -679,10 +680,10 @@ rec_reader_seek_frame(struct rec_reader *r, size_t k)
 	memcpy(prev, k > 0 ? idx[k - 1].chain : r->h_init, 32);
 	size_t keep = r->b_n;
 	reset_position(r);
+	/* Reading from a seek point neither extends the rebuilt index nor
+	 * counts towards the from-the-start totals (rec_reader_rewind does). */
 	r->b_n = keep;
-	r->from_start = k == 0;
-	if (k == 0)
-		r->b_n = 0;
+	r->from_start = 0;
 	r->pos = e.offset;
 	r->findex = k;
 	memcpy(r->head, prev, 32);
