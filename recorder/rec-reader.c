@@ -22,7 +22,9 @@
 #include "recorder/rec-reader.h"
 
 #define RBUF_INITIAL (64u * 1024)
-#define RBUF_MAX     (REC_MAX_PAYLOAD + REC_RECORD_HEADER_MAX)
+/* Decoded content of one frame: the writer's frames hold at most 8 MiB of
+ * records plus one record of up to 16 MiB. */
+#define RBUF_MAX (32u * 1024 * 1024)
 
 struct rec_reader {
 	int fd;             /* file source, -1 for memory */
@@ -66,7 +68,6 @@ struct rec_reader {
 	/* Decoded bytes not yet returned. */
 	uint8_t *rbuf;
 	size_t rcap, rlen, rpos;
-	size_t want; /* bytes the next record needs, 0 if unknown */
 
 	uint64_t time_us; /* time of the previous record */
 	uint64_t ordinal; /* ordinal of the next record */
@@ -391,33 +392,21 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 	r->frame_finished = 0;
 	r->frame_rec_seen = 0;
 	r->rlen = r->rpos = 0;
-	r->want = 0;
 	return 1;
 }
 
-/* Make room for at least `need` bytes of decoded data in total. */
+/* Keep some room after the decoded bytes, growing up to RBUF_MAX. */
 static int
-rbuf_reserve(struct rec_reader *r, size_t need)
+rbuf_grow(struct rec_reader *r)
 {
 	size_t cap;
 	uint8_t *nb;
 
-	if (r->rpos > 0) {
-		memmove(r->rbuf, r->rbuf + r->rpos, r->rlen - r->rpos);
-		r->rlen -= r->rpos;
-		r->rpos = 0;
-	}
-	if (need < r->rlen + 4096)
-		need = r->rlen + 4096;
-	if (need <= r->rcap)
+	if (r->rcap - r->rlen >= 4096)
 		return 0;
-	if (need > RBUF_MAX)
-		need = RBUF_MAX;
-	if (need <= r->rcap)
-		return 0;
-	cap = r->rcap ? r->rcap : RBUF_INITIAL;
-	while (cap < need)
-		cap *= 2;
+	if (r->rcap >= RBUF_MAX)
+		return r->rlen < r->rcap ? 0 : ERR_INVALID; /* a frame decoding to more than any writer writes */
+	cap = r->rcap ? r->rcap * 2 : RBUF_INITIAL;
 	if (cap > RBUF_MAX)
 		cap = RBUF_MAX;
 	if ((nb = realloc(r->rbuf, cap)) == NULL)
@@ -438,8 +427,8 @@ decode_more(struct rec_reader *r)
 
 	if (r->frame_finished)
 		return 0;
-	if ((rr = rbuf_reserve(r, r->want)) != 0)
-		return fail(r, rr, -1);
+	if ((rr = rbuf_grow(r)) != 0)
+		return fail(r, rr, rr == ERR_INVALID ? (int64_t)r->cur_frame : -1);
 	if (r->rlen == r->rcap) /* cannot happen: reserve leaves room */
 		return fail(r, ERR_INTERNAL, -1);
 	in = (ZSTD_inBuffer){r->frame, r->frame_len, r->frame_pos};
@@ -486,10 +475,8 @@ parse_record(struct rec_reader *r, struct rec_record *rec)
 	if (p[0] == 0 || ch > UINT32_MAX || len > REC_MAX_PAYLOAD)
 		return fail(r, ERR_INVALID, (int64_t)r->cur_frame);
 	if (avail - q < len) {
-		r->want = q + (size_t)len;
 		return 0;
 	}
-	r->want = 0;
 	rec->type = p[0];
 	rec->channel = (uint32_t)ch;
 	rec->time_us = delta; /* made absolute by the caller */
@@ -502,7 +489,6 @@ varint:
 		return fail(r, ERR_INVALID, (int64_t)r->cur_frame);
 	if (avail >= REC_RECORD_HEADER_MAX) /* a header never needs more */
 		return fail(r, ERR_INVALID, (int64_t)r->cur_frame);
-	r->want = REC_RECORD_HEADER_MAX;
 	return 0;
 }
 
@@ -582,6 +568,16 @@ rec_reader_next(struct rec_reader *r, struct rec_record *rec)
 				return ret;
 			if (ret == 0)
 				return finish(r, 1);
+			/* The whole frame is decoded before any of its records is
+			 * returned: records are released only after the frame's
+			 * checksum passed, so every read of a file returns the
+			 * same records whatever the buffer sizes. */
+			while ((ret = decode_more(r)) == 1)
+				;
+			if (ret < 0)
+				return ret;
+			if (!r->frame_finished && !r->frame_torn)
+				return fail(r, ERR_INVALID, (int64_t)r->cur_frame);
 			continue;
 		}
 		if ((ret = parse_record(r, rec)) < 0)
@@ -591,13 +587,7 @@ rec_reader_next(struct rec_reader *r, struct rec_record *rec)
 				return ret;
 			continue;
 		}
-		if ((ret = decode_more(r)) < 0)
-			return ret;
-		if (ret == 1)
-			continue;
-		/* The frame gave all it has. */
-		if (!r->frame_finished && !r->frame_torn)
-			return fail(r, ERR_INVALID, (int64_t)r->cur_frame);
+		/* The frame is used up. */
 		if (r->frame_finished && (r->rpos != r->rlen || !r->frame_rec_seen))
 			return fail(r, ERR_INVALID, (int64_t)r->cur_frame); /* a record cut at the frame end */
 		r->in_frame = 0;
@@ -617,7 +607,6 @@ reset_position(struct rec_reader *r)
 	r->b_n = 0;
 	r->in_frame = 0;
 	r->rlen = r->rpos = 0;
-	r->want = 0;
 	r->time_us = 0;
 	r->ordinal = 0;
 	r->records = 0;

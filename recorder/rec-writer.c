@@ -631,6 +631,9 @@ rec_writer_index(const struct rec_writer *w, uint8_t **blob, size_t *len)
 void
 rec_writer_set_limits(struct rec_writer *w, uint64_t frame_bytes, uint64_t frame_us)
 {
+	/* Readers refuse frames decoding to more than 32 MiB. */
+	if (frame_bytes > 8u * 1024 * 1024)
+		frame_bytes = 8u * 1024 * 1024;
 	if (frame_bytes > 0)
 		w->max_frame_bytes = frame_bytes;
 	if (frame_us > 0)
