@@ -48,6 +48,9 @@ on_chld(int sig)
 
 static pid_t children[LISTENER_MAX_CHILDREN];
 static int nchildren;
+static const char *listener_datadir;
+
+static void close_stale_sessions(const char *datadir);
 
 static void
 child_add(pid_t pid)
@@ -67,10 +70,11 @@ static void
 reap_children(void)
 {
 	pid_t pid;
-	int status, i;
+	int status, i, abnormal = 0;
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		abnormal |= WIFSIGNALED(status);
 		for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
 			if (children[i] == pid) {
 				children[i] = 0;
@@ -83,6 +87,9 @@ reap_children(void)
 		else
 			debug("connection process %d exited %d", (int)pid, WEXITSTATUS(status));
 	}
+	/* A connection process that was killed left its sessions row active. */
+	if (abnormal && listener_datadir != NULL)
+		close_stale_sessions(listener_datadir);
 }
 
 static int
@@ -232,6 +239,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	int lfd, fd, status = 1;
 	pid_t pid;
 
+	listener_datadir = datadir;
 	if (install_signals() != 0)
 		fatal("sigaction: %s", strerror(errno));
 	if ((b = make_bind(cfg, datadir)) == NULL)

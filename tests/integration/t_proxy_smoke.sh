@@ -6,7 +6,7 @@
 # with the same code refused (replay across connections).
 . "$(dirname "$0")/lib-ssh.sh"
 
-gh_data_init
+gh_data_init "shutdown_grace = 2"
 gh_setup_web01
 gh_user smoke
 gh_grant smoke web01 "$TGT_LOGIN"
@@ -39,4 +39,39 @@ gh_expect_nomatch "no output after replay" "$OUT" 'should-not-run'
 gh_expect_audit 1 actor=smoke type=auth.fail 'detail=*reused code*'
 gh_expect_audit 1 actor=smoke type=auth.success 'source=127.0.0.1:[0-9]*'
 gh_daemon_alive || gh_fail "gatehoused died"
+
+active_pid() {
+	gh_sql "SELECT pid FROM sessions WHERE user = '$1' AND state = 'active'" 2>/dev/null
+}
+has_active() {
+	[ -n "$(active_pid "$1")" ]
+}
+
+# A connection process killed with SIGKILL leaves no 'active' row behind: the
+# daemon closes it as 'aborted' when it reaps the process.
+gh_user smoke2
+gh_grant smoke2 web01 "$TGT_LOGIN"
+gh_ssh "smoke2@$TGT_LOGIN@web01" 'sleep 60' </dev/null >/dev/null 2>&1 &
+client=$!
+gh_wait_for 20 has_active smoke2 ||
+	gh_fail "no active session for smoke2"
+kill -KILL "$(active_pid smoke2)"
+gh_wait_sessions_closed 10 || gh_fail "the killed connection's session row stayed active"
+gh_expect_eq "end reason after kill -9" "$(gh_sql "SELECT end_reason FROM sessions WHERE user = 'smoke2'")" aborted
+wait "$client" 2>/dev/null || true
+
+# SIGTERM: the operator is told, the session ends after shutdown_grace, the
+# row is closed as 'shutdown' and the daemon exits.
+gh_user smoke3
+gh_grant smoke3 web01 "$TGT_LOGIN"
+gh_ssh "smoke3@$TGT_LOGIN@web01" 'sleep 60' </dev/null >/dev/null 2>"$GH_T/term.err" &
+client=$!
+gh_wait_for 20 has_active smoke3 ||
+	gh_fail "no active session for smoke3"
+kill -TERM "$GH_PID"
+gh_wait_for 30 bash -c "! kill -0 $GH_PID 2>/dev/null" || gh_fail "gatehoused did not exit after SIGTERM"
+gh_wait_for 10 bash -c "! kill -0 $client 2>/dev/null" || gh_fail "the client is still connected after shutdown"
+gh_expect_match "operator told" "$(cat "$GH_T/term.err")" 'shutting down'
+gh_no_active_session || gh_fail "a session row is still active after shutdown"
+gh_expect_eq "end reason after SIGTERM" "$(gh_sql "SELECT end_reason FROM sessions WHERE user = 'smoke3'")" shutdown
 echo "t_proxy_smoke: ok"
