@@ -2,8 +2,8 @@
  *
  * The file is a file-header skippable frame, then independent zstd frames
  * holding the record stream, then a trailer skippable frame with the seek
- * index. A frame ends after REC_FRAME_BYTES of records or REC_FRAME_US of
- * age; inside a frame, pending records are flushed (ZSTD_e_flush, which ends
+ * index. A frame ends after REC_FRAME_BYTES of records or on age (below);
+ * inside a frame, pending records are flushed (ZSTD_e_flush, which ends
  * a zstd block) about once a second so that a crash loses at most that much
  * and a streaming reader can decode everything flushed. The compressed bytes
  * of every frame are hashed into the chain as they are written. */
@@ -28,7 +28,14 @@
 
 #define REC_FRAME_BYTES (1024u * 1024) /* record bytes per frame */
 #define REC_FRAME_US    (60ull * 1000 * 1000)
-#define REC_FLUSH_US    (1000ull * 1000)
+/* ... but a frame holding less than REC_FRAME_SMALL of records is kept up to
+ * REC_FRAME_MAX_US: it decodes in well under a millisecond, so seeking does
+ * not suffer, while restarting the compressor every minute throws away the
+ * repetition of interactive work (the same commands, the same output): in
+ * bench/rec-bench.c that restart costs more than the content itself. */
+#define REC_FRAME_SMALL  (256u * 1024)
+#define REC_FRAME_MAX_US (600ull * 1000 * 1000)
+#define REC_FLUSH_US     (1000ull * 1000)
 /* rec_tick flushes this much before the second is over, so a caller's 1 Hz
  * timer that fires a little early still flushes on that tick. */
 #define REC_TICK_SLACK_US (50ull * 1000)
@@ -54,7 +61,9 @@ struct rec_writer {
 	uint64_t base_real_us;                    /* real time at open ... */
 	uint64_t base_mono_us;                    /* ... and the monotonic clock then: record times never go back */
 	uint64_t max_frame_bytes;                 /* frame limits (rec_writer_set_limits) */
-	uint64_t max_frame_us;
+	uint64_t soft_frame_us;                   /* age that ends a frame of at least small_frame_bytes */
+	uint64_t small_frame_bytes;
+	uint64_t hard_frame_us; /* age that ends any frame */
 	/* The current frame: the compressor and its output buffer live only
 	 * while a frame is open or the writer is busy, so an idle session
 	 * holds no compression memory. */
@@ -310,6 +319,14 @@ flush_pending(struct rec_writer *w, uint64_t t)
 }
 
 static int
+frame_too_old(const struct rec_writer *w, uint64_t t)
+{
+	uint64_t age = t - w->frame_first_us;
+
+	return age >= w->hard_frame_us || (age >= w->soft_frame_us && w->frame_raw >= w->small_frame_bytes);
+}
+
+static int
 append(struct rec_writer *w, unsigned type, uint32_t channel, const void *data, size_t len, uint64_t now)
 {
 	uint64_t t = now > w->last_us ? now : w->last_us;
@@ -317,7 +334,7 @@ append(struct rec_writer *w, unsigned type, uint32_t channel, const void *data, 
 
 	/* An old frame is ended before the record, not after it, so a record
 	 * after a long pause opens a fresh frame stamped with its own time. */
-	if (w->in_frame && t - w->frame_first_us >= w->max_frame_us && (r = frame_end(w, t, 0)) != 0)
+	if (w->in_frame && frame_too_old(w, t) && (r = frame_end(w, t, 0)) != 0)
 		return r;
 	if (!w->in_frame) {
 		if ((r = frame_begin(w, t)) != 0)
@@ -389,7 +406,7 @@ rec_tick_at(struct rec_writer *w, uint64_t now_us)
 		return 0;
 	if (now_us < w->last_us)
 		now_us = w->last_us;
-	if (now_us - w->frame_first_us >= w->max_frame_us)
+	if (frame_too_old(w, now_us))
 		return frame_end(w, now_us, 1);
 	since_flush = now_us > w->last_flush_us ? now_us - w->last_flush_us : 0;
 	if (w->pending &&
@@ -535,7 +552,9 @@ rec_writer_open(const char *path, const char *header_json, struct rec_writer **o
 	created = 1;
 	w->level = REC_LEVEL;
 	w->max_frame_bytes = REC_FRAME_BYTES;
-	w->max_frame_us = REC_FRAME_US;
+	w->soft_frame_us = REC_FRAME_US;
+	w->small_frame_bytes = REC_FRAME_SMALL;
+	w->hard_frame_us = REC_FRAME_MAX_US;
 	w->base_real_us = clock_us(CLOCK_REALTIME);
 	w->base_mono_us = clock_us(CLOCK_MONOTONIC);
 	w->last_us = w->base_real_us;
@@ -637,7 +656,7 @@ rec_writer_set_limits(struct rec_writer *w, uint64_t frame_bytes, uint64_t frame
 	if (frame_bytes > 0)
 		w->max_frame_bytes = frame_bytes;
 	if (frame_us > 0)
-		w->max_frame_us = frame_us;
+		w->soft_frame_us = w->hard_frame_us = frame_us;
 }
 
 void

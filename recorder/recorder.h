@@ -1,9 +1,10 @@
 /* Session recording writer (see docs/recording-format.md).
  *
  * One file per connection. Records are appended to an in-memory zstd frame;
- * a frame is closed and written when it reaches ~1 MiB of records, when 60 s
- * have passed, and data is flushed to the file at least once a second
- * (rec_tick), so a crash loses at most about a second. */
+ * a frame is closed and written when it reaches ~1 MiB of records, or on age
+ * (60 s for a frame holding 256 KiB or more, 10 min for smaller ones), and
+ * data is flushed to the file at least once a second (rec_tick), so a crash
+ * loses at most about a second. */
 #ifndef GH_RECORDER_H
 #define GH_RECORDER_H
 
@@ -55,7 +56,7 @@ int rec_writer_open(const char *path, const char *header_json, struct rec_writer
 int rec_write(struct rec_writer *w, enum rec_type type, uint32_t channel, const void *data, size_t len);
 /* Call at least once a second: flushes pending records if due (pending data
  * and about a second since the last flush, or pending data older than a
- * second), ends a frame that is 60 s old and then releases the compressor. */
+ * second), ends a frame that is old enough and then releases the compressor. */
 int rec_tick(struct rec_writer *w);
 /* Flush everything now (a crash after this loses nothing written before). */
 int rec_flush(struct rec_writer *w);
@@ -89,8 +90,9 @@ int rec_write_at(struct rec_writer *w, enum rec_type type, uint32_t channel, con
                  uint64_t now_us);
 int rec_tick_at(struct rec_writer *w, uint64_t now_us);
 int rec_writer_close_at(struct rec_writer *w, const char *end_reason, uint64_t now_us);
-/* frame_bytes: record bytes per frame (default 1 MiB); frame_us: frame age
- * (default 60 s). 0 keeps the current value. */
+/* frame_bytes: record bytes per frame (default 1 MiB, at most 8 MiB);
+ * frame_us: frame age (default: 60 s once the frame holds 256 KiB, 10 min
+ * in any case); setting it makes it the one age limit. 0 keeps a value. */
 void rec_writer_set_limits(struct rec_writer *w, uint64_t frame_bytes, uint64_t frame_us);
 /* zstd level for frames started from now on (default 3). */
 void rec_writer_set_level(struct rec_writer *w, int level);

@@ -816,19 +816,39 @@ test_flush_policy(void **state)
 	assert_int_equal(rec_writer_bytes(w), b1);
 	assert_int_equal(rec_write_at(w, REC_DATA_OUT, 0, "c", 1, t + 3000001), 0);
 	assert_true(rec_writer_bytes(w) > b1);
-	/* A frame 60 s old is ended by the tick, and the next record opens one. */
+	/* A small frame outlives the minute (it is cheap to decode, and its
+	 * context is what makes interactive work compress); at ten minutes the
+	 * tick ends it, and the next record opens one. */
 	uint64_t frames;
 	char hex[65];
 	rec_writer_chain(w, hex, &frames);
 	assert_int_equal(frames, 0);
 	assert_int_equal(rec_tick_at(w, t + 61000000), 0);
 	rec_writer_chain(w, hex, &frames);
+	assert_int_equal(frames, 0);
+	assert_int_equal(rec_tick_at(w, t + 601000000), 0);
+	rec_writer_chain(w, hex, &frames);
 	assert_int_equal(frames, 1);
 	assert_int_equal(rec_writer_flush_due_ms(w), -1);
-	assert_int_equal(rec_write_at(w, REC_DATA_OUT, 0, "d", 1, t + 62000000), 0);
-	assert_int_equal(rec_writer_close_at(w, "end", t + 62000001), 0);
+	assert_int_equal(rec_write_at(w, REC_DATA_OUT, 0, "d", 1, t + 602000000), 0);
+	/* A frame with 256 KiB or more ends at a minute. */
+	{
+		static uint8_t big[100000];
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)rng();
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(rec_write_at(w, REC_DATA_OUT, 0, big, sizeof(big), t + 603000000), 0);
+		assert_int_equal(rec_tick_at(w, t + 661000000), 0);
+		rec_writer_chain(w, hex, &frames);
+		assert_int_equal(frames, 1);
+		assert_int_equal(rec_tick_at(w, t + 662000001), 0);
+		rec_writer_chain(w, hex, &frames);
+		assert_int_equal(frames, 2);
+	}
+	assert_int_equal(rec_write_at(w, REC_DATA_OUT, 0, "e", 1, t + 663000000), 0);
+	assert_int_equal(rec_writer_close_at(w, "end", t + 663000001), 0);
 	rec_writer_chain(w, hex, &frames);
-	assert_int_equal(frames, 2);
+	assert_int_equal(frames, 3);
 	/* closed: further calls refused, not crashing */
 	assert_int_equal(rec_write(w, REC_DATA_OUT, 0, "x", 1), ERR_INVALID);
 	assert_int_equal(rec_writer_close(w, "again"), ERR_INVALID);
