@@ -554,6 +554,11 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 		close(fd);
 		goto out;
 	}
+	/* Connection processes come and go: the last one to close would
+	 * checkpoint and truncate the WAL under an exclusive lock, making
+	 * concurrent readers (admin CLI, auditors) fail with "database is
+	 * locked". Automatic passive checkpoints during writes are enough. */
+	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if ((c->srv = ssh_new()) == NULL || ssh_bind_accept_fd(bind, c->srv, fd) != SSH_OK) {
 		error("accept: %s", c->srv != NULL ? ssh_get_error(c->srv) : "out of memory");
 		close(fd);

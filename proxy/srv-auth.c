@@ -21,6 +21,7 @@
  * generic failure is sent. Success is sent only when every factor passed. */
 #include "proxy/srv-auth.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,12 @@ enum auth_phase {
 enum auth_first { AF_NONE, AF_PASSWORD, AF_PUBKEY };
 
 #define AUTH_MAX_ROUNDS 3 /* re-asks of a new password or an enrolment code */
+/* Every failure is answered no sooner than this after the request arrived,
+ * so that the work done for a known user (TOTP check, failure counter
+ * write) does not tell it apart from an unknown one; it also slows guessing.
+ * Sleeping is fine here: during authentication this process serves nothing
+ * else. */
+#define AUTH_FAIL_FLOOR_MS 300
 
 struct srv_auth {
 	struct conn *c;
@@ -69,7 +76,8 @@ struct srv_auth {
 	int rounds; /* re-asks in AP_NEWPW / AP_ENROL */
 	uint8_t enrol_secret[TOTP_SECRET_LEN];
 	int have_enrol_secret;
-	int failures; /* failed attempts on this connection */
+	int failures;  /* failed attempts on this connection */
+	int64_t t0_ms; /* when the message being handled arrived */
 	int succeeded;
 };
 
@@ -297,6 +305,20 @@ out:
 	return r;
 }
 
+static void
+pad_failure(const struct srv_auth *a)
+{
+	int64_t left = a->t0_ms + AUTH_FAIL_FLOOR_MS - time_mono_ms();
+	struct timespec ts;
+
+	if (a->t0_ms == 0 || left <= 0 || left > AUTH_FAIL_FLOOR_MS)
+		return;
+	ts.tv_sec = (time_t)(left / 1000);
+	ts.tv_nsec = (long)(left % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 /* Fail the attempt: audit, count, reset. Returns 1 (default failure reply). */
 static int
 fail_attempt(struct srv_auth *a, const char *method, const char *reason, int count_for_lockout)
@@ -317,6 +339,7 @@ fail_attempt(struct srv_auth *a, const char *method, const char *reason, int cou
 	}
 	info("authentication failed for %s (%s): %s", actor_of(a), method, reason);
 	a->failures++;
+	pad_failure(a);
 	reset_attempt(a);
 	/* Reload so that a lockout set by this or another connection counts. */
 	if (a->user != NULL) {
@@ -635,6 +658,7 @@ srv_auth_pubkey(struct srv_auth *a, const char *user, ssh_key key, enum ssh_publ
 	int match;
 	const char *why;
 
+	a->t0_ms = time_mono_ms();
 	if (a->succeeded)
 		return SSH_AUTH_DENIED;
 	bind_user(a, user);
@@ -668,6 +692,7 @@ srv_auth_handle(struct srv_auth *a, ssh_message msg)
 	int method = ssh_message_subtype(msg);
 	const char *p[1] = {PROMPT_PASSWORD};
 
+	a->t0_ms = time_mono_ms();
 	if (a->succeeded)
 		return 1;
 	if (method == SSH_AUTH_METHOD_INTERACTIVE && ssh_message_auth_kbdint_is_response(msg))
