@@ -275,7 +275,7 @@ start_target_sshd() {
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
 		PermitRootLogin prohibit-password
-		AcceptEnv LANG LC_*
+		AcceptEnv LANG LC_* GHT_*
 		Subsystem sftp internal-sftp
 		PrintMotd no
 		PrintLastLog no
@@ -569,7 +569,7 @@ gh_expect_audit() {
 # Raw read-only query of the store (for sessions, which have their own CLI
 # too, and for user state).
 gh_sql() {
-	sqlite3 -readonly -batch -noheader "$GH_DATA/gatehouse.db" "$1"
+	sqlite3 -readonly -batch -noheader -cmd '.timeout 10000' "$GH_DATA/gatehouse.db" "$1"
 }
 
 # Every recording file the daemon has written so far.
