@@ -97,10 +97,8 @@ struct cmdx {
 	int printed_since_on; /* output came since the editor turned on */
 	int rl_anchor;        /* row where the editor started its prompt */
 	char *last_prompt;    /* last prompt seen while the editor was idle */
-	struct sbuf snap;     /* the command at the last newline while on */
-	unsigned snap_flags;
-	int snap_valid;
-	uint64_t snap_seq;   /* terminators typed when snap was taken */
+	int snap_row;         /* cursor row at the last newline while on */
+	uint64_t snap_seq;    /* terminators typed when snap_row was taken */
 	uint64_t term_count; /* terminators typed so far */
 	int resize_shift;    /* rows the grid moved up in the last resize */
 
@@ -140,7 +138,7 @@ sbuf_add(struct sbuf *b, const void *p, size_t n)
 		b->cap = ncap;
 	}
 	if (n > 0)
-		memcpy(b->p + b->len, p, n);
+	if (n > 0 && p != NULL) /* p NULL: only reserve room */
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
@@ -257,16 +255,27 @@ row_text(const struct cmdx *cx, int r, int upto, struct sbuf *b)
 	const struct cell *c = row_cells(cx, r);
 	int i, k;
 
-	for (i = 0; i < upto && i < cx->cols; i++) {
+	if (upto > cx->cols)
+		upto = cx->cols;
+	/* room for the whole row at once: the common cells are ASCII */
+	if (upto <= 0 || sbuf_add(b, NULL, (size_t)upto * CELL_CHARS * 4) != 0)
+		return;
+	b->len -= (size_t)upto * CELL_CHARS * 4;
+	for (i = 0; i < upto; i++) {
 		if (c[i].width == 0)
 			continue;
-		if (c[i].ch[0] == 0) {
-			sbuf_add(b, " ", 1);
-			continue;
+		if (c[i].ch[0] < 0x80) {
+			b->p[b->len++] = c[i].ch[0] == 0 ? ' ' : (char)c[i].ch[0];
+			if (c[i].ch[0] == 0 || c[i].ch[1] == 0)
+				continue;
+			k = 1;
+		} else {
+			k = 0;
 		}
-		for (k = 0; k < CELL_CHARS && c[i].ch[k] != 0; k++)
+		for (; k < CELL_CHARS && c[i].ch[k] != 0; k++)
 			utf8_put(b, c[i].ch[k]);
 	}
+	b->p[b->len] = '\0';
 }
 
 /* Rows a..b as one logical line, trailing blanks dropped. */
@@ -294,11 +303,31 @@ tracking(const struct cmdx *cx)
 	return cx->cur.started || cx->qcount > 0 || cx->joining;
 }
 
+/* Every row number that must follow the text when rows move. */
+static int
+anchors(struct cmdx *cx, int **a)
+{
+	int n = 0;
+
+	a[n++] = &cx->cur.anchor;
+	a[n++] = &cx->rl_anchor;
+	a[n++] = &cx->snap_row;
+	for (int i = 0; i < cx->qcount; i++)
+		a[n++] = &cx->q[(cx->qhead + i) % QUEUE_MAX].anchor;
+	return n;
+}
+
 static void
 sb_clear(struct cmdx *cx)
 {
+	int *a[QUEUE_MAX + 3];
+	int n = anchors(cx, a);
+
 	cx->sb_start = 0;
 	cx->sb_count = 0;
+	for (int i = 0; i < n; i++)
+		if (*a[i] < 0)
+			*a[i] = NO_ANCHOR;
 }
 
 static void
@@ -409,10 +438,10 @@ cb_moverect(VTermRect dest, VTermRect src, void *user)
 	if (full) {
 		memmove(cx->cont + dest.start_row, cx->cont + src.start_row, (size_t)h);
 		if (!cx->alt) {
-			anchor_move(cx, &cx->cur.anchor, dest, src, pushed);
-			anchor_move(cx, &cx->rl_anchor, dest, src, pushed);
-			for (i = 0; i < cx->qcount; i++)
-				anchor_move(cx, &cx->q[(cx->qhead + i) % QUEUE_MAX].anchor, dest, src, pushed);
+			int *a[QUEUE_MAX + 3];
+			int n = anchors(cx, a);
+			for (i = 0; i < n; i++)
+				anchor_move(cx, a[i], dest, src, pushed);
 		}
 	}
 	return 1;
@@ -577,7 +606,7 @@ queue_clear(struct cmdx *cx)
 		queue_pop(cx);
 	cx->joining = 0;
 	sbuf_reset(&cx->join);
-	cx->snap_valid = 0;
+	cx->snap_row = NO_ANCHOR;
 }
 
 /* The finished current line moves to the queue (its buffer is swapped so
@@ -639,7 +668,7 @@ find_prompt_row(struct cmdx *cx, const char *prompt, int anchor, int start, long
 /* The command on screen now: from the prompt to the end of the cursor's
  * logical line, logical lines joined by newlines, prompt removed. */
 static int
-screen_command(struct cmdx *cx, const char *prompt, int anchor, struct sbuf *out, unsigned *flags)
+screen_command(struct cmdx *cx, const char *prompt, int anchor, int at_row, struct sbuf *out, unsigned *flags)
 {
 	struct sbuf tmp = {0};
 	VTermPos cur;
@@ -649,6 +678,8 @@ screen_command(struct cmdx *cx, const char *prompt, int anchor, struct sbuf *out
 	vterm_state_get_cursorpos(cx->state, &cur);
 	if (cur.row < 0 || cur.row >= cx->rows)
 		cur.row = cx->rows - 1;
+	if (at_row != NO_ANCHOR && row_valid(cx, at_row))
+		cur.row = at_row;
 	start = logical_start(cx, cur.row);
 	end = logical_end(cx, cur.row);
 	if (prompt != NULL)
@@ -846,14 +877,13 @@ before_newline(struct cmdx *cx)
 	unsigned flags = 0;
 
 	if (cx->rl_on) {
-		h = queue_head(cx);
-		sbuf_reset(&cx->snap);
-		cx->snap_flags = 0;
-		r = screen_command(cx, h != NULL ? h->prompt : cx->last_prompt, h != NULL ? h->anchor : cx->rl_anchor,
-		                   &cx->snap, &cx->snap_flags);
-		cx->snap_valid = r == 0;
+		/* Only the row is noted (it follows scrolling like an anchor):
+		 * reading the text is paid once, when the line is accepted. */
+		VTermPos cur;
+		vterm_state_get_cursorpos(cx->state, &cur);
+		cx->snap_row = cur.row >= 0 && cur.row < cx->rows ? cur.row : NO_ANCHOR;
 		cx->snap_seq = cx->term_count;
-		return r;
+		return 0;
 	}
 	if (cx->qcount == 0)
 		return 0;
@@ -891,7 +921,7 @@ before_newline(struct cmdx *cx)
 		queue_pop(cx); /* typed, never shown: not a command */
 	h = queue_head(cx);
 	flags = CMDX_F_NO_EDITOR;
-	if ((r = screen_command(cx, h->prompt, h->anchor, &text, &flags)) == 0)
+	if ((r = screen_command(cx, h->prompt, h->anchor, NO_ANCHOR, &text, &flags)) == 0)
 		r = accept_line(cx, h, &text, flags, h->t_enter);
 	queue_pop(cx);
 out:
@@ -910,7 +940,7 @@ editor_on(struct cmdx *cx)
 	cx->bp_mode = 1;
 	cx->rl_on = 1;
 	cx->printed_since_on = 0;
-	cx->snap_valid = 0;
+	cx->snap_row = NO_ANCHOR;
 	vterm_state_get_cursorpos(cx->state, &cur);
 	cx->rl_anchor = logical_start(cx, cur.row);
 	/* Lines finished while no editor was reading went to a program
@@ -943,12 +973,10 @@ editor_off(struct cmdx *cx)
 	cx->rl_on = 0;
 	if (h != NULL) {
 		if (h->term == TERM_ENTER) {
-			if (cx->snap_valid && cx->snap_seq >= h->seq) {
-				flags = cx->snap_flags;
-				r = sbuf_add(&text, cx->snap.p ? cx->snap.p : "", cx->snap.len);
-			} else {
-				r = screen_command(cx, h->prompt, h->anchor, &text, &flags);
-			}
+			if (cx->snap_row != NO_ANCHOR && cx->snap_seq >= h->seq)
+				r = screen_command(cx, h->prompt, h->anchor, cx->snap_row, &text, &flags);
+			else
+				r = screen_command(cx, h->prompt, h->anchor, NO_ANCHOR, &text, &flags);
 			if (r == 0)
 				r = accept_line(cx, h, &text, flags, h->t_enter);
 		} else {
@@ -956,15 +984,15 @@ editor_off(struct cmdx *cx)
 			sbuf_reset(&cx->join);
 		}
 		queue_pop(cx);
-	} else if (cx->printed_since_on && cx->snap_valid) {
+	} else if (cx->printed_since_on && cx->snap_row != NO_ANCHOR) {
 		/* Keys typed while a program ran, read by the shell later. */
 		if (cx->cur.started && !cx->cur.known)
 			line_reset(&cx->cur);
-		r = sbuf_add(&text, cx->snap.p ? cx->snap.p : "", cx->snap.len);
+		r = screen_command(cx, cx->last_prompt, cx->rl_anchor, cx->snap_row, &text, &flags);
 		if (r == 0 && !(text.len >= 2 && memcmp(text.p + text.len - 2, "^C", 2) == 0))
-			r = accept_line(cx, NULL, &text, cx->snap_flags, cx->now);
+			r = accept_line(cx, NULL, &text, flags, cx->now);
 	}
-	cx->snap_valid = 0;
+	cx->snap_row = NO_ANCHOR;
 	sbuf_free(&text);
 	return r;
 }
@@ -1435,6 +1463,7 @@ cmdx_new(int cols, int rows)
 	for (int i = 0; i < QUEUE_MAX; i++)
 		line_reset(&cx->q[i]);
 	cx->rl_anchor = NO_ANCHOR;
+	cx->snap_row = NO_ANCHOR;
 	if ((cx->vt = vterm_new(rows, cols)) == NULL)
 		goto out;
 	vterm_set_utf8(cx->vt, 1);
@@ -1467,7 +1496,6 @@ cmdx_free(struct cmdx *cx)
 		explicit_bzero(cx->lazy, 2 * LAZY_MAX);
 	free(cx->lazy);
 	free(cx->last_prompt);
-	sbuf_free(&cx->snap);
 	sbuf_free(&cx->join);
 	for (int i = 0; i < QUEUE_MAX; i++) {
 		line_reset(&cx->q[i]);
@@ -1533,6 +1561,7 @@ cmdx_resize(struct cmdx *cx, int cols, int rows)
 	sb_clear(cx);
 	cx->cur.anchor = NO_ANCHOR;
 	cx->rl_anchor = NO_ANCHOR;
+	cx->snap_row = NO_ANCHOR;
 	for (i = 0; i < QUEUE_MAX; i++)
 		cx->q[i].anchor = NO_ANCHOR;
 	cx->pending_wrap = 0;
@@ -1681,7 +1710,7 @@ cmdx_pending_command(struct cmdx *cx, char **text)
 	if (cx->qcount > 0 && cx->cur.known && !cx->cur.truncated)
 		r = sbuf_add(&s, cx->cur.typed.p ? cx->cur.typed.p : "", cx->cur.typed.len);
 	else
-		r = screen_command(cx, cx->cur.prompt, cx->cur.anchor, &s, &flags);
+		r = screen_command(cx, cx->cur.prompt, cx->cur.anchor, NO_ANCHOR, &s, &flags);
 	if (r != 0)
 		goto out;
 	join_pending(cx, s.p ? s.p : "", s.len, &all);

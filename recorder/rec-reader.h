@@ -80,7 +80,8 @@ int rec_reader_seek_time(struct rec_reader *r, uint64_t time_us);
  * per-frame reference). 0 when everything matches, ERR_TAMPER with
  * *bad_frame set (-1 when the faulty frame cannot be named, e.g. only the
  * final head differs), ERR_NOTFOUND when there was nothing to compare with
- * (no trailer, no expectation). The reader is rewound afterwards. */
+ * (no trailer, no expectation). Afterwards rec_reader_get_info describes
+ * the pass; call rec_reader_rewind before reading records. */
 int rec_reader_verify(struct rec_reader *r, const uint8_t *expect_head, uint64_t expect_frames,
                       const struct rec_frame_info *expect_index, size_t expect_n, int64_t *bad_frame);
 

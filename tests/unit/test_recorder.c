@@ -785,6 +785,62 @@ test_crash_copy(void **state)
 	exp_free(&e);
 }
 
+/* A real kill -9 of a writing process: everything flushed is readable. */
+static void
+test_kill9(void **state)
+{
+	char path[128];
+	int pfd[2], st, ret, n = 0;
+	pid_t pid;
+	char c;
+	struct rec_reader *r = NULL;
+	struct rec_reader_info info;
+	struct rec_record rec;
+
+	path_in_dir(path, sizeof(path), "kill9.rec");
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rec_writer *w = NULL;
+		close(pfd[0]);
+		if (rec_writer_open(path, "{\"k\":9}", &w) != 0)
+			_exit(1);
+		for (int i = 0; i < 1000; i++)
+			if (rec_write(w, REC_DATA_OUT, 1, "0123456789abcdef", 16) != 0)
+				_exit(2);
+		if (rec_flush(w) != 0)
+			_exit(3);
+		rec_write(w, REC_DATA_OUT, 1, "unflushed", 9);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	/* Bounded: the child either writes the byte or exits, closing the pipe. */
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(rec_reader_open(path, &r), 0);
+	while ((ret = rec_reader_next(r, &rec)) == 1) {
+		if (rec.type == REC_DATA_OUT) {
+			assert_int_equal(rec.len, 16);
+			assert_memory_equal(rec.data, "0123456789abcdef", 16);
+			n++;
+		}
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(n, 1000);
+	rec_reader_get_info(r, &info);
+	assert_true(info.torn);
+	assert_false(info.has_trailer);
+	assert_int_equal(rec_reader_rebuild(r), 0);
+	rec_reader_free(r);
+}
+
 /* The flush policy: pending data reaches the file within about a second. */
 static void
 test_flush_policy(void **state)
@@ -956,11 +1012,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_real_clock),
-	        cmocka_unit_test(test_zstdcat),       cmocka_unit_test(test_chain_formula),
-	        cmocka_unit_test(test_truncation),    cmocka_unit_test(test_tamper),
-	        cmocka_unit_test(test_crash_copy),    cmocka_unit_test(test_flush_policy),
-	        cmocka_unit_test(test_writer_errors), cmocka_unit_test(test_reader_garbage),
+	        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_real_clock),
+	        cmocka_unit_test(test_zstdcat),        cmocka_unit_test(test_chain_formula),
+	        cmocka_unit_test(test_truncation),     cmocka_unit_test(test_tamper),
+	        cmocka_unit_test(test_crash_copy),     cmocka_unit_test(test_kill9),
+	        cmocka_unit_test(test_flush_policy),   cmocka_unit_test(test_writer_errors),
+	        cmocka_unit_test(test_reader_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
