@@ -566,7 +566,11 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	}
 	kex_timeout = grace;
 	ssh_options_set(c->srv, SSH_OPTIONS_TIMEOUT, &kex_timeout);
-	ssh_options_set(c->srv, SSH_OPTIONS_COMPRESSION, "no");
+	/* "none", not "no": libssh maps "no" to "none,zlib@openssh.com". */
+	if (ssh_options_set(c->srv, SSH_OPTIONS_COMPRESSION, "none") != SSH_OK) {
+		error("cannot disable compression: %s", ssh_get_error(c->srv));
+		goto out;
+	}
 	if ((c->auth = srv_auth_new(c)) == NULL)
 		goto out;
 	c->srv_cb.userdata = c;

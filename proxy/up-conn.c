@@ -168,7 +168,7 @@ up_connect(struct conn *c)
 	    ssh_options_set(s, SSH_OPTIONS_HMAC_C_S, GH_MACS) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_HMAC_S_C, GH_MACS) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, hostkey_algorithms_for(type)) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_COMPRESSION, "no") != SSH_OK) {
+	    ssh_options_set(s, SSH_OPTIONS_COMPRESSION, "none") != SSH_OK) {
 		snprintf(c->up_error, sizeof(c->up_error), "cannot configure the connection to %s", c->asset->name);
 		error("target options: %s", ssh_get_error(s));
 		goto out;
