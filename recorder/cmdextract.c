@@ -99,8 +99,8 @@ struct cmdx {
 	char *last_prompt;    /* last prompt seen while the editor was idle */
 	int snap_row;         /* cursor row at the last newline while on */
 	uint64_t snap_seq;    /* terminators typed when snap_row was taken */
-	uint64_t term_count; /* terminators typed so far */
-	int resize_shift;    /* rows the grid moved up in the last resize */
+	uint64_t term_count;  /* terminators typed so far */
+	int resize_shift;     /* rows the grid moved up in the last resize */
 
 	struct inparse in;
 	struct line cur;
@@ -138,8 +138,8 @@ sbuf_add(struct sbuf *b, const void *p, size_t n)
 		b->cap = ncap;
 	}
 	if (n > 0)
-	if (n > 0 && p != NULL) /* p NULL: only reserve room */
-	b->len += n;
+		if (n > 0 && p != NULL) /* p NULL: only reserve room */
+			b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
 }

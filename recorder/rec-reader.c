@@ -78,6 +78,14 @@ struct rec_reader {
 	int torn;
 	uint64_t torn_offset;
 	int64_t bad_frame;
+
+	/* The torn frame, to read it again when the file has grown. */
+	int tf_loaded;       /* the torn tail is a frame that was loaded */
+	uint64_t tf_start;   /* its offset */
+	uint8_t tf_head[32]; /* state before it */
+	uint64_t tf_time, tf_ordinal, tf_records;
+	int tf_ended;
+	uint64_t skip_below; /* records below this ordinal were returned already */
 };
 
 static int
@@ -353,6 +361,12 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 			return fail(r, ret, -1);
 		r->frame = r->fbuf;
 	}
+	/* What rec_reader_refresh needs to read a torn frame again. */
+	memcpy(r->tf_head, r->head, 32);
+	r->tf_time = r->time_us;
+	r->tf_ordinal = r->ordinal;
+	r->tf_records = r->records;
+	r->tf_ended = r->ended;
 	if ((ret = sha256(r->frame, flen, digest)) != 0 ||
 	    (ret = rec_chain_step(r->head, r->findex, digest, r->head)) != 0)
 		return fail(r, ret, -1);
@@ -381,6 +395,8 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 		r->pos = end;
 		r->torn = 1;
 		r->torn_offset = p + flen;
+		r->tf_loaded = 1;
+		r->tf_start = p;
 	}
 	if (!decode)
 		return 1;
@@ -532,6 +548,9 @@ accept_record(struct rec_reader *r, struct rec_record *rec)
 		r->ended = 1;
 	if (r->from_start)
 		r->records++;
+	/* Already returned before a refresh re-read this torn frame. */
+	if (rec->ordinal < r->skip_below)
+		return 0;
 	return 1;
 }
 
@@ -616,6 +635,58 @@ reset_position(struct rec_reader *r)
 	r->torn = 0;
 	r->torn_offset = 0;
 	r->bad_frame = -1;
+	r->tf_loaded = 0;
+	r->skip_below = 0;
+}
+
+int
+rec_reader_refresh(struct rec_reader *r, int *grew)
+{
+	struct stat st;
+	int ret;
+
+	if (grew != NULL)
+		*grew = 0;
+	if (r == NULL || r->fd < 0)
+		return ERR_INVALID;
+	if (r->err)
+		return r->err;
+	if (fstat(r->fd, &st) != 0)
+		return ERR_IO;
+	if ((uint64_t)st.st_size < r->size)
+		return fail(r, ERR_TAMPER, -1); /* a recording never shrinks */
+	if ((uint64_t)st.st_size == r->size || r->has_trailer)
+		return 0;
+	r->size = (uint64_t)st.st_size;
+	if (grew != NULL)
+		*grew = 1;
+	/* The writer may have closed it meanwhile. */
+	if ((ret = read_trailer(r)) != 0)
+		return fail(r, ret, -1);
+	if (!r->done)
+		return 0;
+	if (r->torn && r->tf_loaded) {
+		/* Read the torn frame again, now with more blocks, returning
+		 * only the records not returned yet. */
+		r->skip_below = r->ordinal;
+		r->pos = r->tf_start;
+		r->findex--;
+		memcpy(r->head, r->tf_head, 32);
+		r->time_us = r->tf_time;
+		r->ordinal = r->tf_ordinal;
+		r->records = r->tf_records;
+		r->ended = r->tf_ended;
+		if (r->from_start) {
+			r->frames_loaded--;
+			r->b_n--;
+		}
+	}
+	r->torn = 0;
+	r->torn_offset = 0;
+	r->tf_loaded = 0;
+	r->in_frame = 0;
+	r->done = 0;
+	return 0;
 }
 
 int

@@ -60,6 +60,12 @@ void rec_reader_free(struct rec_reader *r);
 int rec_reader_next(struct rec_reader *r, struct rec_record *rec);
 void rec_reader_get_info(const struct rec_reader *r, struct rec_reader_info *info);
 
+/* Following a live recording (file readers only): after rec_reader_next
+ * returned 0, look at the file again; if it grew, the next calls return the
+ * records written since, including the rest of a frame that was torn (being
+ * written) before. *grew says whether there was anything new. ERR_TAMPER if
+ * the file shrank. */
+int rec_reader_refresh(struct rec_reader *r, int *grew);
 /* Back to the first record (clears errors and the rebuilt index). */
 int rec_reader_rewind(struct rec_reader *r);
 /* Read the whole file from the start (crash recovery when there is no

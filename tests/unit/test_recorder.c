@@ -841,6 +841,75 @@ test_kill9(void **state)
 	rec_reader_free(r);
 }
 
+/* Following a live recording: the reader returns each record once, in
+ * order, as the writer flushes them, through torn frames and frame ends,
+ * up to the clean end with its trailer. */
+static void
+test_follow(void **state)
+{
+	struct rec_writer *w = NULL;
+	struct rec_reader *r = NULL;
+	struct rec_reader_info info;
+	struct rec_record rec;
+	struct expected e = {0};
+	char path[128];
+	size_t got = 0;
+	int ret, grew;
+	uint64_t t;
+
+	path_in_dir(path, sizeof(path), "follow.rec");
+	assert_int_equal(rec_writer_open(path, "{\"f\":1}", &w), 0);
+	exp_add(&e, REC_HEADER, 0, 0, "{\"f\":1}", 7);
+	rec_writer_set_limits(w, 700, 0);
+	t = now_us() + 1000000;
+	assert_int_equal(rec_reader_open(path, &r), 0);
+	for (int step = 0; step < 30; step++) {
+		for (int i = 0; i < 7; i++) {
+			char line[48];
+			int l = snprintf(line, sizeof(line), "step %d line %d\r\n", step, i);
+			wr(w, &e, REC_DATA_OUT, (uint32_t)i, t, line, (size_t)l);
+			t += 1000;
+		}
+		if (step % 3 != 2)
+			assert_int_equal(rec_flush(w), 0);
+		assert_int_equal(rec_reader_refresh(r, &grew), 0);
+		while ((ret = rec_reader_next(r, &rec)) == 1) {
+			assert_true(got < e.n);
+			assert_int_equal(rec.ordinal, got);
+			assert_int_equal(rec.type, e.v[got].type);
+			assert_int_equal(rec.len, e.v[got].len);
+			assert_memory_equal(rec.data, e.v[got].data, rec.len);
+			got++;
+		}
+		assert_int_equal(ret, 0);
+		/* everything flushed so far has been returned */
+		if (step % 3 != 2)
+			assert_int_equal(got, e.n);
+	}
+	assert_int_equal(rec_writer_close_at(w, "bye", t), 0);
+	exp_add(&e, REC_END, 0, t, "bye", 3);
+	assert_int_equal(rec_reader_refresh(r, &grew), 0);
+	assert_true(grew);
+	while ((ret = rec_reader_next(r, &rec)) == 1) {
+		assert_int_equal(rec.ordinal, got);
+		assert_int_equal(rec.type, e.v[got].type);
+		got++;
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(got, e.n);
+	rec_reader_get_info(r, &info);
+	assert_true(info.has_trailer);
+	assert_true(info.ended);
+	assert_false(info.torn);
+	assert_int_equal(info.records, e.n);
+	assert_memory_equal(info.head, info.trailer_head, 32);
+	assert_int_equal(rec_reader_refresh(r, &grew), 0);
+	assert_false(grew);
+	rec_reader_free(r);
+	rec_writer_free(w);
+	exp_free(&e);
+}
+
 /* The flush policy: pending data reaches the file within about a second. */
 static void
 test_flush_policy(void **state)
@@ -1012,12 +1081,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_real_clock),
-	        cmocka_unit_test(test_zstdcat),        cmocka_unit_test(test_chain_formula),
-	        cmocka_unit_test(test_truncation),     cmocka_unit_test(test_tamper),
-	        cmocka_unit_test(test_crash_copy),     cmocka_unit_test(test_kill9),
-	        cmocka_unit_test(test_flush_policy),   cmocka_unit_test(test_writer_errors),
-	        cmocka_unit_test(test_reader_garbage),
+	        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_real_clock),
+	        cmocka_unit_test(test_zstdcat),       cmocka_unit_test(test_chain_formula),
+	        cmocka_unit_test(test_truncation),    cmocka_unit_test(test_tamper),
+	        cmocka_unit_test(test_crash_copy),    cmocka_unit_test(test_kill9),
+	        cmocka_unit_test(test_follow),        cmocka_unit_test(test_flush_policy),
+	        cmocka_unit_test(test_writer_errors), cmocka_unit_test(test_reader_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
