@@ -38,6 +38,24 @@
 #define CONN_DB_UPDATE_MS  5000 /* sessions row progress */
 
 volatile sig_atomic_t conn_got_term;
+static int auth_notify_fd = -1;
+
+void
+conn_set_auth_notify_fd(int fd)
+{
+	auth_notify_fd = fd;
+}
+
+static void
+notify_authenticated(void)
+{
+	if (auth_notify_fd < 0)
+		return;
+	if (write(auth_notify_fd, "A", 1) != 1)
+		debug("cannot report authentication to the listener");
+	close(auth_notify_fd);
+	auth_notify_fd = -1;
+}
 
 static void
 on_term(int sig)
@@ -519,6 +537,7 @@ authenticate(struct conn *c)
 			return ERR_DENIED;
 	}
 	alarm(0); /* authenticated: the login grace time no longer applies */
+	notify_authenticated();
 	c->user = srv_auth_take_user(c->auth);
 	if ((c->ssh_user = strdup(srv_auth_name(c->auth))) == NULL || target_spec_parse(c->ssh_user, &c->spec) != 0 ||
 	    c->user == NULL)

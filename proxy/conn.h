@@ -86,6 +86,11 @@ struct conn {
 /* Set by signal handlers of the connection process. */
 extern volatile sig_atomic_t conn_got_term;
 
+/* The write end of a pipe to the listener: one byte is written (and the
+ * pipe closed) once the operator authenticated, so the listener can count
+ * unauthenticated connections. -1 = none. */
+void conn_set_auth_notify_fd(int fd);
+
 /* Serve one accepted TCP connection (fd) in the current (forked) process.
  * Returns the process exit status. */
 int conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datadir);

@@ -1,8 +1,10 @@
 #include "proxy/listener.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -28,6 +30,12 @@
 #define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
 #define LISTENER_UNPRIV_USER   "gatehouse"
 #define LISTENER_KILL_MARGIN_S 10 /* after shutdown_grace, before SIGKILL */
+/* Pre-authentication limits (OpenSSH's MaxStartups in spirit): connections
+ * that have not authenticated yet, in total and per source address. A flood
+ * of half-open logins then cannot starve operators who already logged in,
+ * and one source cannot take all the slots. */
+#define LISTENER_MAX_UNAUTH            64
+#define LISTENER_MAX_UNAUTH_PER_SOURCE 16
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -46,23 +54,59 @@ on_chld(int sig)
 	got_chld = 1;
 }
 
-static pid_t children[LISTENER_MAX_CHILDREN];
+/* A connection process and, until it authenticated, the read end of the
+ * pipe on which it reports that (one byte, or EOF when it exits). */
+struct child {
+	pid_t pid;     /* 0 = free slot */
+	int notify_fd; /* -1 once authenticated (or gone) */
+	char addr[64]; /* source address, for the per-source limit */
+};
+
+static struct child children[LISTENER_MAX_CHILDREN];
 static int nchildren;
 static const char *listener_datadir;
 
 static void close_stale_sessions(const char *datadir);
 
 static void
-child_add(pid_t pid)
+child_add(pid_t pid, int notify_fd, const char *addr)
 {
 	int i;
 
 	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
-		if (children[i] == 0) {
-			children[i] = pid;
+		if (children[i].pid == 0) {
+			children[i].pid = pid;
+			children[i].notify_fd = notify_fd;
+			snprintf(children[i].addr, sizeof(children[i].addr), "%s", addr);
 			nchildren++;
 			return;
 		}
+	}
+	if (notify_fd >= 0)
+		close(notify_fd);
+}
+
+static void
+child_authenticated(struct child *ch)
+{
+	if (ch->notify_fd >= 0)
+		close(ch->notify_fd);
+	ch->notify_fd = -1;
+}
+
+/* Unauthenticated connections: in total, and from addr. */
+static void
+count_unauth(const char *addr, int *total, int *from_addr)
+{
+	int i;
+
+	*total = *from_addr = 0;
+	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+		if (children[i].pid == 0 || children[i].notify_fd < 0)
+			continue;
+		(*total)++;
+		if (strcmp(children[i].addr, addr) == 0)
+			(*from_addr)++;
 	}
 }
 
@@ -76,8 +120,9 @@ reap_children(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		abnormal |= WIFSIGNALED(status);
 		for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
-			if (children[i] == pid) {
-				children[i] = 0;
+			if (children[i].pid == pid) {
+				child_authenticated(&children[i]);
+				children[i].pid = 0;
 				nchildren--;
 				break;
 			}
@@ -212,8 +257,8 @@ shutdown_children(const struct gh_config *cfg)
 
 	info("shutting down: %d connection(s) get %d s", nchildren, cfg->shutdown_grace);
 	for (i = 0; i < LISTENER_MAX_CHILDREN; i++)
-		if (children[i] > 0)
-			kill(children[i], SIGTERM);
+		if (children[i].pid > 0)
+			kill(children[i].pid, SIGTERM);
 	while (nchildren > 0 && time_mono_ms() < deadline) {
 		usleep(100 * 1000);
 		reap_children();
@@ -221,8 +266,8 @@ shutdown_children(const struct gh_config *cfg)
 	if (nchildren > 0) {
 		error("%d connection process(es) did not end: killing", nchildren);
 		for (i = 0; i < LISTENER_MAX_CHILDREN; i++)
-			if (children[i] > 0)
-				kill(children[i], SIGKILL);
+			if (children[i].pid > 0)
+				kill(children[i].pid, SIGKILL);
 		deadline = time_mono_ms() + 5000;
 		while (nchildren > 0 && time_mono_ms() < deadline) {
 			usleep(100 * 1000);
@@ -231,13 +276,90 @@ shutdown_children(const struct gh_config *cfg)
 	}
 }
 
+static void
+source_of(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
+}
+
+/* Wait for a connection or an authentication report. Returns the number of
+ * ready descriptors; index 0 is the listening socket. */
+static int
+wait_events(int lfd, struct pollfd *pfd, int *slot)
+{
+	int i, n = 1, rc;
+
+	pfd[0].fd = lfd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+		if (children[i].pid == 0 || children[i].notify_fd < 0)
+			continue;
+		pfd[n].fd = children[i].notify_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		slot[n++] = i;
+	}
+	rc = poll(pfd, (nfds_t)n, 1000);
+	if (rc <= 0)
+		return rc;
+	for (i = 1; i < n; i++)
+		if (pfd[i].revents != 0)
+			child_authenticated(&children[slot[i]]);
+	return rc;
+}
+
+/* Fork the connection process for fd. */
+static void
+spawn(ssh_bind b, int lfd, int fd, const char *addr, const struct gh_config *cfg, const char *datadir)
+{
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		error("pipe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		error("fork: %s", strerror(errno));
+		close(fd);
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* The connection process: it owns fd and nothing of the parent's loop. */
+		close(lfd);
+		close(p[0]);
+		for (int i = 0; i < LISTENER_MAX_CHILDREN; i++)
+			if (children[i].pid != 0 && children[i].notify_fd >= 0)
+				close(children[i].notify_fd);
+		conn_set_auth_notify_fd(p[1]);
+		status = conn_serve(b, fd, cfg, datadir);
+		ssh_finalize();
+		exit(status);
+	}
+	close(p[1]);
+	close(fd);
+	child_add(pid, p[0], addr);
+}
+
 int
 listener_run(const struct gh_config *cfg, const char *datadir)
 {
+	static struct pollfd pfd[LISTENER_MAX_CHILDREN + 1];
+	static int slot[LISTENER_MAX_CHILDREN + 1];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char addr[64];
 	ssh_bind b = NULL;
-	struct pollfd pfd;
-	int lfd, fd, status = 1;
-	pid_t pid;
+	int lfd, fd, status = 1, total, from_addr;
 
 	listener_datadir = datadir;
 	if (install_signals() != 0)
@@ -255,34 +377,22 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	while (!got_term) {
 		if (got_chld)
 			reap_children();
-		pfd.fd = lfd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 1000) <= 0)
+		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0)
 			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (nchildren >= LISTENER_MAX_CHILDREN) {
-			error("connection limit (%d) reached: refusing a connection", LISTENER_MAX_CHILDREN);
+		source_of(&ss, addr, sizeof(addr));
+		count_unauth(addr, &total, &from_addr);
+		if (nchildren >= LISTENER_MAX_CHILDREN || total >= LISTENER_MAX_UNAUTH ||
+		    from_addr >= LISTENER_MAX_UNAUTH_PER_SOURCE) {
+			error("refusing a connection from %s: %d connections, %d unauthenticated (%d from it)", addr,
+			      nchildren, total, from_addr);
 			close(fd);
 			continue;
 		}
-		pid = fork();
-		if (pid < 0) {
-			error("fork: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		if (pid == 0) {
-			/* The connection process: it owns fd and nothing of the parent's loop. */
-			close(lfd);
-			status = conn_serve(b, fd, cfg, datadir);
-			ssh_finalize();
-			exit(status);
-		}
-		child_add(pid);
-		close(fd);
+		spawn(b, lfd, fd, addr, cfg, datadir);
 	}
 	shutdown_children(cfg);
 	close_stale_sessions(datadir);
