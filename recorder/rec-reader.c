@@ -300,6 +300,18 @@ push_built(struct rec_reader *r, const struct rec_frame_info *e)
 	return 0;
 }
 
+/* The data ends at p without a complete frame: a crash, unless the file
+ * has a trailer, which a writer only writes after its last complete frame. */
+static int
+torn_at(struct rec_reader *r, uint64_t p)
+{
+	if (r->has_trailer)
+		return fail(r, ERR_TAMPER, (int64_t)r->findex);
+	r->torn = 1;
+	r->torn_offset = p;
+	return 0;
+}
+
 /* Load the next frame: 1 loaded, 0 no more frames (clean end, trailer or
  * torn tail), negative on error. With decode == 0 only the structure and
  * the chain are checked (rec_reader_verify). */
@@ -314,11 +326,8 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 
 	if (p == end)
 		return 0;
-	if (end - p < 4) {
-		r->torn = 1;
-		r->torn_offset = p;
-		return 0;
-	}
+	if (end - p < 4)
+		return torn_at(r, p);
 	if ((ret = src_read(r, p, m, end - p < sizeof(m) ? (size_t)(end - p) : sizeof(m))) != 0)
 		return fail(r, ret, -1);
 	magic = rec_get_le32(m);
@@ -327,11 +336,8 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 		 * it is here, the footer was missing or something follows it. */
 		if (magic == REC_SKIP_MAGIC && (end - p < 12 || memcmp(m + 8, REC_TRAILER_TAG, 4) == 0)) {
 			/* Cut short: the writer died while writing its trailer. */
-			if (end - p < 12 || rec_get_le32(m + 4) > end - p - 8) {
-				r->torn = 1;
-				r->torn_offset = p;
-				return 0;
-			}
+			if (end - p < 12 || rec_get_le32(m + 4) > end - p - 8)
+				return torn_at(r, p);
 			return fail(r, ERR_TAMPER, (int64_t)r->findex);
 		}
 		return fail(r, ERR_INVALID, (int64_t)r->findex);
@@ -342,11 +348,8 @@ load_frame(struct rec_reader *r, int decode, const struct rec_frame_info *expect
 		return fail(r, ret, (int64_t)r->findex);
 	if (torn && r->has_trailer) /* a frame overrunning the trailer */
 		return fail(r, ERR_TAMPER, (int64_t)r->findex);
-	if (flen == 0) { /* not even one complete block */
-		r->torn = 1;
-		r->torn_offset = p;
-		return 0;
-	}
+	if (flen == 0) /* not even one complete block */
+		return torn_at(r, p);
 	if (r->mem != NULL) {
 		r->frame = r->mem + p;
 	} else {

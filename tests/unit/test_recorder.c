@@ -674,6 +674,13 @@ test_tamper(void **state)
 	memcpy(buf + len, file + ix[1].offset, ix[1].size);
 	expect_bad(buf, len + ix[1].size, (int64_t)n, NULL, 0, NULL, 0);
 
+	/* A few stray bytes between the last frame and the trailer. */
+	memcpy(buf, file, toff);
+	buf[toff] = 0x28;
+	buf[toff + 1] = 0xb5;
+	memcpy(buf + toff + 2, file + toff, len - toff);
+	expect_bad(buf, len + 2, (int64_t)n, NULL, 0, NULL, 0);
+
 	/* Trailer stripped and a frame appended: only the database can tell. */
 	memcpy(buf, file, toff);
 	memcpy(buf + toff, file + ix[1].offset, ix[1].size);
