@@ -951,6 +951,26 @@ rec_index_decode(const uint8_t *blob, size_t len, struct rec_frame_info **out, s
 	return 0;
 }
 
+int
+rec_index_encode(const struct rec_frame_info *v, size_t n, uint8_t **blob, size_t *len)
+{
+	uint8_t *b = NULL;
+
+	*blob = NULL;
+	*len = 0;
+	if (n == 0)
+		return 0;
+	if (v == NULL || n > SIZE_MAX / REC_INDEX_ENTRY_LEN)
+		return ERR_INVALID;
+	if ((b = malloc(n * REC_INDEX_ENTRY_LEN)) == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		rec_index_entry_put(b + i * REC_INDEX_ENTRY_LEN, &v[i]);
+	*blob = b;
+	*len = n * REC_INDEX_ENTRY_LEN;
+	return 0;
+}
+
 void
 rec_hash_hex(const uint8_t hash[32], char hex[65])
 {

@@ -91,8 +91,10 @@ int rec_reader_seek_time(struct rec_reader *r, uint64_t time_us);
 int rec_reader_verify(struct rec_reader *r, const uint8_t *expect_head, uint64_t expect_frames,
                       const struct rec_frame_info *expect_index, size_t expect_n, int64_t *bad_frame);
 
-/* The database form of the index (rec_writer_index): 64 bytes per frame. */
+/* The database form of the index (rec_writer_index): 64 bytes per frame.
+ * encode: *blob is malloc'ed (NULL with *len 0 for n == 0). */
 int rec_index_decode(const uint8_t *blob, size_t len, struct rec_frame_info **out, size_t *n);
+int rec_index_encode(const struct rec_frame_info *v, size_t n, uint8_t **blob, size_t *len);
 void rec_hash_hex(const uint8_t hash[32], char hex[65]);
 /* 64 hex digits (either case) to 32 bytes; ERR_INVALID otherwise. */
 int rec_hash_parse(const char *hex, uint8_t hash[32]);

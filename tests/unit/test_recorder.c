@@ -778,6 +778,19 @@ test_crash_copy(void **state)
 	memcpy(ix, idx, n * sizeof(*ix));
 	int64_t bad;
 	assert_int_equal(rec_reader_verify(r, head, n, ix, n, &bad), 0);
+	/* what the daemon stores after recovery decodes to the same index */
+	{
+		uint8_t *blob = NULL;
+		size_t blen, n2;
+		struct rec_frame_info *back = NULL;
+		assert_int_equal(rec_index_encode(ix, n, &blob, &blen), 0);
+		assert_int_equal(blen, n * 64);
+		assert_int_equal(rec_index_decode(blob, blen, &back, &n2), 0);
+		assert_int_equal(n2, n);
+		assert_memory_equal(back, ix, n * sizeof(*ix));
+		free(back);
+		free(blob);
+	}
 	/* the complete frames agree with what the writer chained */
 	uint64_t wframes;
 	rec_writer_chain(w, hex2, &wframes);
