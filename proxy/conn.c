@@ -164,6 +164,9 @@ conn_begin_session(struct conn *c)
 
 	if (c->session_row != 0)
 		return 0;
+	if (c->begin_failed)
+		return ERR_INTERNAL; /* refused once: refuse every later channel too */
+	c->begin_failed = 1;
 	if ((r = make_uuid(c->uuid)) != 0)
 		goto out;
 	if (asprintf(&c->rec_path, "%s/recordings/%s.ghrec", c->datadir, c->uuid) < 0) {
@@ -206,6 +209,7 @@ conn_begin_session(struct conn *c)
 		c->session_row = 0;
 		goto out;
 	}
+	c->begin_failed = 0;
 	audit_session(c, "session.start", "ok", AUDIT_INFO, NULL);
 	info("session %s: %s -> %s@%s, recording %s", c->uuid, c->user->name, c->login, c->asset->name,
 	     c->rec_path != NULL ? c->rec_path : "(none)");
@@ -355,7 +359,8 @@ progress(struct conn *c, int force)
 	if (c->session_row == 0 || (!force && now - c->last_db_update_ms < CONN_DB_UPDATE_MS))
 		return;
 	c->last_db_update_ms = now;
-	if (sessdb_progress(c->st, c->session_row, c->channel_types, c->bytes_in, c->bytes_out, time_now()) != 0)
+	if (sessdb_progress(c->st, c->session_row, c->channel_types, c->bytes_in, c->bytes_out,
+	                    time_now() - (now - c->last_activity_ms) / 1000) != 0)
 		error("cannot update the sessions row");
 }
 
@@ -402,7 +407,8 @@ check_timers(struct conn *c)
 			if (ch->setup < CS_CLOSING)
 				chan_tell(ch, msg);
 	}
-	if (c->shutdown_deadline_ms != 0 && now >= c->shutdown_deadline_ms)
+	/* Nothing running (a master connection without channels): no reason to wait. */
+	if (c->shutdown_deadline_ms != 0 && (now >= c->shutdown_deadline_ms || live_channels(c) == 0))
 		drain(c, "shutdown", "the bastion is shutting down: the session is closed");
 }
 
@@ -436,6 +442,8 @@ run(struct conn *c)
 			snprintf(c->up_error, sizeof(c->up_error), "the target connection was lost");
 			conn_set_end_reason(c, "target disconnected");
 			chan_up_lost(c);
+			/* A dead socket in the event could make every poll return at once. */
+			ssh_event_remove_session(c->ev, c->up);
 		}
 		for (ch = c->chans; ch != NULL; ch = ch->next)
 			chan_step(ch);
@@ -619,7 +627,7 @@ out:
 	}
 	c->chans = NULL;
 	if (c->up != NULL) {
-		if (c->ev != NULL)
+		if (c->ev != NULL && !c->up_failed)
 			ssh_event_remove_session(c->ev, c->up);
 		ssh_disconnect(c->up);
 		ssh_free(c->up);

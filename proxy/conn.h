@@ -68,6 +68,7 @@ struct conn {
 	/* session accounting, recording */
 	char uuid[37];
 	int64_t session_row; /* 0 until the sessions row exists */
+	int begin_failed;    /* the session could not start (recording): refuse channels */
 	char *rec_path;
 	struct rec_writer *rec;   /* NULL when not recording (not started, or failed open) */
 	int rec_failed;           /* the recorder failed once: handled */
