@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/route.h"
@@ -238,6 +239,7 @@ menu_step(struct conn *c, struct chan *ch)
 				return MENU_QUIT;
 			break;
 		}
+		c->last_activity_ms = time_mono_ms(); /* typing in the menu is activity */
 		for (i = 0; i < n && res == MENU_PENDING; i++)
 			res = key(c, ch, m, buf[i]);
 	}
