@@ -426,8 +426,9 @@ run(struct conn *c)
 		ssh_event_dopoll(c->ev, more ? 0 : CONN_POLL_MS);
 
 		if (session_gone(c->srv)) {
-			/* The operator is gone: nobody to tell, close the target side. */
-			conn_set_end_reason(c, "operator disconnected");
+			/* The operator is gone: nobody to tell, close the target side.
+			 * Leaving after every channel ended is the normal end. */
+			conn_set_end_reason(c, live_channels(c) > 0 ? "operator disconnected" : "closed");
 			for (ch = c->chans; ch != NULL; ch = ch->next) {
 				ch->down_dead = 1;
 				ch->down_close_rcvd = 1;
