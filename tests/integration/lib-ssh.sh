@@ -446,7 +446,20 @@ gh_ssh_opts() {
 		-o GlobalKnownHostsFile=/dev/null -o BatchMode=no -o PreferredAuthentications=keyboard-interactive \
 		-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 -o ConnectTimeout=20 -o ServerAliveInterval=0 \
 		-o IdentitiesOnly=yes -o LogLevel=ERROR -o ControlMaster=no -o ControlPath=none \
-		-p "$GH_PORT"
+		-o "Port=$GH_PORT"
+}
+
+# gh_with_client LOGIN PROGRAM ARGS...: run a client program (sftp, scp,
+# rsync ...) with the askpass environment of LOGIN; GH_SSH_ARGS holds the ssh
+# options (an array) to pass on, e.g. sftp "${GH_SSH_ARGS[@]}" ...
+gh_with_client() {
+	local login=$1
+	shift
+	(
+		gh_client_env "$login"
+		mapfile -t GH_SSH_ARGS < <(gh_ssh_opts)
+		"$@"
+	)
 }
 
 # gh_ssh LOGIN [COMMAND...]: e.g. gh_ssh alice@root@web01 uptime. Extra ssh
