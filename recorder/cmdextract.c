@@ -137,9 +137,9 @@ sbuf_add(struct sbuf *b, const void *p, size_t n)
 		b->p = np;
 		b->cap = ncap;
 	}
-	if (n > 0)
-		if (n > 0 && p != NULL) /* p NULL: only reserve room */
-			b->len += n;
+	if (n > 0 && p != NULL) /* p NULL: only reserve room */
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
 }
@@ -655,8 +655,14 @@ find_prompt_row(struct cmdx *cx, const char *prompt, int anchor, int start, long
 	if (anchor != NO_ANCHOR && row_valid(cx, anchor))
 		lowest = logical_start(cx, anchor);
 	for (;;) {
+		/* only as much of the line as the prompt can cover */
+		size_t need = strlen(prompt) + 1;
+		int e = logical_end(cx, r), q;
 		sbuf_reset(tmp);
-		logical_text(cx, r, logical_end(cx, r), tmp);
+		for (q = r; q <= e && tmp->len < need; q++)
+			row_text(cx, q, cx->cols, tmp);
+		if (q > e)
+			sbuf_rtrim(tmp);
 		if ((*skip = prompt_skip(tmp->p ? tmp->p : "", tmp->len, prompt)) >= 0)
 			return r;
 		if (r <= lowest || !row_valid(cx, r - 1))

@@ -15,6 +15,11 @@ whether the typed keys alone reproduce it (false when tab completion, history
 or search produced part of the line). Run from the repository root:
 
   /usr/bin/python3 tests/cmdx/gen-corpus.py [CASE...]
+  /usr/bin/python3 tests/cmdx/gen-corpus.py --fuzz-seeds
+
+The second form turns the recorded cases into seeds for the libFuzzer target
+tests/fuzz/fuzz_cmdextract.c (its record format: one byte, 0x00-0x30 output
+of that many bytes, 0x80-0xb0 input; the bytes follow).
 """
 import json
 import os
@@ -303,7 +308,32 @@ CASES = [
 ]
 
 
+def fuzz_seeds():
+    seeds = os.path.join(os.path.dirname(OUT), "..", "fuzz", "corpus", "fuzz_cmdextract")
+    os.makedirs(seeds, exist_ok=True)
+    for fn in sorted(os.listdir(OUT)):
+        if not fn.endswith(".jsonl"):
+            continue
+        data = bytearray()
+        with open(os.path.join(OUT, fn)) as f:
+            next(f)
+            for line in f:
+                ev = json.loads(line)
+                b = bytes.fromhex(ev["x"])
+                for i in range(0, len(b), 48):
+                    piece = b[i:i + 48]
+                    data.append((0x80 if ev["d"] == "i" else 0x00) | len(piece))
+                    data += piece
+                if len(data) > 64 * 1024:
+                    break
+        with open(os.path.join(seeds, "seed-" + fn[:-6]), "wb") as f:
+            f.write(data)
+
+
 def main():
+    if sys.argv[1:] == ["--fuzz-seeds"]:
+        fuzz_seeds()
+        return
     want = set(sys.argv[1:])
     os.makedirs(OUT, exist_ok=True)
     for name, ps1, fn in CASES:
