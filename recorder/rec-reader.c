@@ -890,7 +890,9 @@ rec_reader_open(const char *path, struct rec_reader **out)
 		return ERR_INVALID;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
-	if ((r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO planted in place of a recording must not hang the
+	 * open; it is refused below as not a regular file. */
+	if ((r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		ret = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
 		goto out;
 	}

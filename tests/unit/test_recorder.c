@@ -1093,6 +1093,13 @@ test_reader_garbage(void **state)
 		rec_reader_free(r);
 	}
 	assert_int_equal(rec_reader_open("/nonexistent/x.rec", &r), ERR_NOTFOUND);
+	{
+		char fifo[128];
+		path_in_dir(fifo, sizeof(fifo), "fifo.rec");
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(rec_reader_open(fifo, &r), ERR_INVALID);
+		assert_null(r);
+	}
 	assert_string_equal(rec_type_name(REC_DATA_OUT), "data-out");
 	assert_string_equal(rec_type_name(99), "unknown");
 }
