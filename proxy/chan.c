@@ -619,7 +619,11 @@ up_setup(struct chan *ch)
 		         : ch->setup == CS_UP_PTY ? "pty"
 		                                  : chan_kind_name(ch));
 		error("channel %u: %s: %s", ch->num, msg, ssh_get_error(ch->c->up));
-		ch->up_dead = ch->up_close_rcvd ? 1 : ch->up_dead;
+		if (!ssh_channel_is_open(ch->up)) {
+			/* Never opened (or already closed): nothing to close on that side. */
+			ch->up_dead = 1;
+			ch->up_close_rcvd = 1;
+		}
 		chan_refuse(ch, msg, 1);
 	}
 }
