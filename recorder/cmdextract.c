@@ -101,6 +101,8 @@ struct cmdx {
 	uint64_t snap_seq;    /* terminators typed when snap_row was taken */
 	uint64_t term_count;  /* terminators typed so far */
 	int resize_shift;     /* rows the grid moved up in the last resize */
+	int csi_state;        /* vt_write: 0 text, 1 after ESC, 2 inside CSI */
+	int csi_args;         /* vt_write: separators seen in this CSI */
 
 	struct inparse in;
 	struct line cur;
@@ -671,6 +673,30 @@ find_prompt_row(struct cmdx *cx, const char *prompt, int anchor, int start, long
 	}
 }
 
+/* The prompt printed after output that did not end with a newline (bash
+ * does not start a fresh line): look for it inside the cursor's line. */
+static int
+prompt_inside(struct cmdx *cx, const char *prompt, int start, long *skip, struct sbuf *tmp)
+{
+	size_t plen, pt;
+	const char *hit;
+
+	if (prompt == NULL)
+		return NO_ANCHOR;
+	plen = strlen(prompt);
+	pt = rtrim_len(prompt, plen);
+	if (pt < 2)
+		return NO_ANCHOR;
+	sbuf_reset(tmp);
+	logical_text(cx, start, logical_end(cx, start), tmp);
+	if (tmp->p == NULL || (hit = memmem(tmp->p, tmp->len, prompt, pt)) == NULL)
+		return NO_ANCHOR;
+	*skip = (long)(hit - tmp->p) + (long)pt;
+	while ((size_t)*skip < tmp->len && (size_t)*skip < (size_t)(hit - tmp->p) + plen && tmp->p[*skip] == ' ')
+		(*skip)++;
+	return start;
+}
+
 /* The command on screen now: from the prompt to the end of the cursor's
  * logical line, logical lines joined by newlines, prompt removed. */
 static int
@@ -692,6 +718,8 @@ screen_command(struct cmdx *cx, const char *prompt, int anchor, int at_row, stru
 		found = find_prompt_row(cx, prompt, anchor, start, &skip, &tmp);
 	if (found == NO_ANCHOR && cx->last_prompt != NULL && (prompt == NULL || strcmp(prompt, cx->last_prompt) != 0))
 		found = find_prompt_row(cx, cx->last_prompt, anchor, start, &skip, &tmp);
+	if (found == NO_ANCHOR)
+		found = prompt_inside(cx, prompt != NULL ? prompt : cx->last_prompt, start, &skip, &tmp);
 	if (found == NO_ANCHOR) {
 		found = start;
 		skip = 0;
@@ -1003,6 +1031,50 @@ editor_off(struct cmdx *cx)
 	return r;
 }
 
+/* libvterm 0.1.4 writes CSI parameters past its 16-entry array when a
+ * sequence has more separators (heap overflow, found by our fuzzer); the
+ * target's output is untrusted, so separators beyond a safe count are
+ * dropped before libvterm sees them. No real sequence has that many. */
+#define CSI_SAFE_ARGS 12
+
+static void
+vt_write(struct cmdx *cx, const char *p, size_t n)
+{
+	size_t i = 0, from = 0;
+	const char *esc;
+
+	while (i < n) {
+		if (cx->csi_state == 0) {
+			if ((esc = memchr(p + i, 0x1b, n - i)) == NULL)
+				break;
+			i = (size_t)(esc - p) + 1;
+			cx->csi_state = 1;
+			continue;
+		}
+		unsigned char c = (unsigned char)p[i];
+		if (cx->csi_state == 1) {
+			cx->csi_state = c == '[' ? 2 : c == 0x1b ? 1 : 0;
+			cx->csi_args = 0;
+			i++;
+			continue;
+		}
+		if (c == 0x1b) {
+			cx->csi_state = 1;
+		} else if (c == ';' || c == ':') {
+			if (++cx->csi_args > CSI_SAFE_ARGS) {
+				if (i > from)
+					vterm_input_write(cx->vt, p + from, i - from);
+				from = i + 1; /* drop this separator */
+			}
+		} else if (c >= 0x40 && c <= 0x7e) {
+			cx->csi_state = 0;
+		}
+		i++;
+	}
+	if (n > from)
+		vterm_input_write(cx->vt, p + from, n - from);
+}
+
 /* Give bytes to the emulator, stopping before each newline when a line is
  * waiting for it. */
 static int
@@ -1013,18 +1085,18 @@ feed(struct cmdx *cx, const uint8_t *p, size_t n)
 
 	while (n > 0) {
 		if (!cx->rl_on && cx->qcount == 0) {
-			vterm_input_write(cx->vt, (const char *)p, n);
+			vt_write(cx, (const char *)p, n);
 			return cx->err;
 		}
 		if ((lf = memchr(p, '\n', n)) == NULL) {
-			vterm_input_write(cx->vt, (const char *)p, n);
+			vt_write(cx, (const char *)p, n);
 			return cx->err;
 		}
 		if (lf > p)
-			vterm_input_write(cx->vt, (const char *)p, (size_t)(lf - p));
+			vt_write(cx, (const char *)p, (size_t)(lf - p));
 		if ((r = before_newline(cx)) != 0)
 			return r;
-		vterm_input_write(cx->vt, "\n", 1);
+		vt_write(cx, "\n", 1);
 		n -= (size_t)(lf - p) + 1;
 		p = lf + 1;
 	}
@@ -1045,7 +1117,7 @@ lazy_flush(struct cmdx *cx)
 	if (cx->lazy_dropped && (lf = memchr(p, '\n', n)) != NULL) {
 		n -= (size_t)(lf + 1 - p);
 		p = lf + 1;
-		vterm_input_write(cx->vt, "\r\n", 2);
+		vt_write(cx, "\r\n", 2);
 	}
 	cx->lazy_len = 0;
 	cx->lazy_dropped = 0;
@@ -1114,7 +1186,7 @@ output_private_mode(struct cmdx *cx, const uint8_t *p, size_t n)
 
 	if ((r = lazy_flush(cx)) != 0)
 		return r;
-	vterm_input_write(cx->vt, (const char *)p, n);
+	vt_write(cx, (const char *)p, n);
 	if (cx->err)
 		return cx->err;
 	while (i < n - 1) {
@@ -1129,6 +1201,24 @@ output_private_mode(struct cmdx *cx, const uint8_t *p, size_t n)
 		editor_on(cx);
 	else if (bp && off)
 		return editor_off(cx);
+	return 0;
+}
+
+/* Modes that change what the extractor does: bracketed paste (the line
+ * editor's markers) and the alternate screen. */
+static int
+mode_matters(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		long v = 0;
+		while (i < n && p[i] >= '0' && p[i] <= '9' && v < 100000)
+			v = v * 10 + (p[i++] - '0');
+		if (v == 2004 || v == 47 || v == 1047 || v == 1049)
+			return 1;
+		i++;
+	}
 	return 0;
 }
 
@@ -1161,6 +1251,12 @@ output_chunk(struct cmdx *cx, const uint8_t *buf, size_t len)
 			return 0;
 		}
 		if (k > j + 3 && k < len && (buf[k] == 'h' || buf[k] == 'l')) {
+			/* Other modes (cursor visibility, keypad ...) are kept in
+			 * order with the bulk output they came with. */
+			if ((fast_path_ok(cx) || cx->alt) && !mode_matters(buf + j + 3, k - j - 3)) {
+				s = k + 1;
+				continue;
+			}
 			if ((r = output_plain(cx, buf + i, j - i)) != 0)
 				return r;
 			if ((r = output_private_mode(cx, buf + j, k + 1 - j)) != 0)
