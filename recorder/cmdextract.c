@@ -818,7 +818,7 @@ emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t
 		r = ERR_NOMEM;
 		goto out;
 	}
-	if (!(flags & CMDX_F_NO_EDITOR) && line_incomplete(all.p, all.len) && all.len < CMDX_MAX_COMMAND) {
+	if (line_incomplete(all.p, all.len) && all.len < CMDX_MAX_COMMAND) {
 		sbuf_reset(&cx->join);
 		if (sbuf_add(&cx->join, all.p, all.len) != 0) {
 			r = ERR_NOMEM;
@@ -926,8 +926,8 @@ before_newline(struct cmdx *cx)
 	cursor_line(cx, &line);
 	for (i = 0; i < cx->qcount; i++) {
 		struct line *l = &cx->q[(cx->qhead + i) % QUEUE_MAX];
-		const char *t = l->typed.p ? l->typed.p : "", *nl;
-		size_t tl;
+		const char *base = l->typed.p ? l->typed.p : "", *t = base, *nl;
+		size_t tl, full, ll;
 
 		if (l->term != TERM_ENTER)
 			continue;
@@ -935,12 +935,14 @@ before_newline(struct cmdx *cx)
 			match = i;
 			break;
 		}
-		nl = memrchr(t, '\n', l->typed.len);
+		/* a multi-line paste: its last non-empty line is echoed last */
+		full = rtrim_len(t, l->typed.len);
+		nl = memrchr(t, '\n', full);
 		if (nl != NULL)
 			t = nl + 1;
-		tl = rtrim_len(t, strlen(t));
-		if (tl == 0 || (line.len >= tl && memcmp(line.p + rtrim_len(line.p, line.len) - tl, t, tl) == 0 &&
-		                rtrim_len(line.p, line.len) >= tl)) {
+		tl = full - (size_t)(t - base);
+		ll = rtrim_len(line.p ? line.p : "", line.len);
+		if (tl == 0 || (ll >= tl && memcmp(line.p + ll - tl, t, tl) == 0)) {
 			match = i;
 			break;
 		}
@@ -1366,11 +1368,18 @@ line_start(struct cmdx *cx)
 		sbuf_free(&p);
 		return ERR_NOMEM;
 	}
-	l->prompt = p.p;
+	/* Nothing before the cursor: a key typed at the start of a row, ahead
+	 * of its prompt (type-ahead, or input to a program); leave the prompt
+	 * to be found later. */
+	if (p.len > 0)
+		l->prompt = p.p;
+	else
+		sbuf_free(&p);
+	l->inactive = cx->bp_mode && !cx->rl_on;
 	/* With nothing pending and the editor waiting, this is the prompt as
 	 * the shell drew it: remember it for lines typed ahead of theirs. */
-	if (cx->qcount == 0 && (cx->rl_on || !cx->bp_mode) && p.len > 0) {
-		char *dup = strdup(p.p);
+	if (cx->qcount == 0 && (cx->rl_on || !cx->bp_mode) && l->prompt != NULL) {
+		char *dup = strdup(l->prompt);
 		if (dup == NULL)
 			return ERR_NOMEM;
 		free(cx->last_prompt);

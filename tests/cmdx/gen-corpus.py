@@ -288,6 +288,29 @@ def case_burst(s):
     return [c("seq 1 30000"), c("echo after burst")]
 
 
+def case_typeahead(s):
+    s.type("sleep 1")
+    s.enter(0.1)
+    # typed while sleep runs: the terminal echoes it, bash reads it later
+    s.type("echo typed ahead")
+    s.enter(1.5)
+    s.run("echo last")
+    return [c("sleep 1"), c("echo typed ahead"), c("echo last")]
+
+
+def case_narrow(s):
+    long1 = "echo " + " ".join("w%02d" % i for i in range(30))
+    s.run(long1)
+    s.key(UP, 0.2)  # recall the wrapped command and edit its end
+    s.key(b"\x7f")
+    s.key(b"\x7f")
+    s.type("99")
+    s.enter()
+    s.run("clear")
+    s.run("echo top")
+    return [c(long1), c(long1[:-2] + "99", False), c("clear"), c("echo top")]
+
+
 CASES = [
     ("plain", PS1_PLAIN, case_plain),
     ("color_prompt", PS1_COLOR, case_color_prompt),
@@ -305,6 +328,8 @@ CASES = [
     ("long_wrap", PS1_PLAIN, case_long_wrap),
     ("utf8", PS1_COLOR, case_utf8),
     ("burst", PS1_PLAIN, case_burst),
+    ("typeahead", PS1_PLAIN, case_typeahead),
+    ("narrow", PS1_COLOR, case_narrow, 40, 12),
 ]
 
 
@@ -336,10 +361,10 @@ def main():
         return
     want = set(sys.argv[1:])
     os.makedirs(OUT, exist_ok=True)
-    for name, ps1, fn in CASES:
+    for name, ps1, fn, *size in CASES:
         if want and name not in want:
             continue
-        s = Session(ps1)
+        s = Session(ps1, *size)
         try:
             expect = fn(s)
             s.pump(0.3)

@@ -23,6 +23,9 @@
 #include "recorder/cmdextract.h"
 
 #define MAXCMD 64
+/* measured on the corpus without markers; see test_corpus_without_markers */
+#define MARKERLESS_MIN_RECALL    100
+#define MARKERLESS_MIN_PRECISION 100
 
 struct got {
 	char *cmd[MAXCMD];
@@ -119,8 +122,25 @@ struct corpus_case {
 /* Replays one .jsonl file; output chunks may be re-split into pieces of
  * `split` bytes (0: as recorded) to show the result does not depend on how
  * the target's writes were cut. */
+/* Removes the bracketed paste markers: the stream an older bash (or
+ * another shell without readline's markers) would have produced. */
+static size_t
+strip_markers(uint8_t *b, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		if (n - i >= 8 && (memcmp(b + i, "\x1b[?2004h", 8) == 0 || memcmp(b + i, "\x1b[?2004l", 8) == 0)) {
+			i += 8;
+			continue;
+		}
+		b[o++] = b[i++];
+	}
+	return o;
+}
+
 static void
-replay(const char *path, struct corpus_case *cc, size_t split)
+replay(const char *path, struct corpus_case *cc, size_t split, int no_markers)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -151,6 +171,8 @@ replay(const char *path, struct corpus_case *cc, size_t split)
 		size_t n;
 		buf = realloc(buf, strlen(x) / 2 + 1);
 		n = unhex(x, buf);
+		if (no_markers && d[0] == 'o')
+			n = strip_markers(buf, n);
 		if (d[0] == 'i') {
 			feed_input(cx, buf, n, t, &cc->got);
 		} else if (split == 0) {
@@ -267,7 +289,7 @@ run_corpus(size_t split, int print)
 	for (int i = 0; i < n; i++) {
 		struct corpus_case cc;
 		memset(&cc, 0, sizeof(cc));
-		replay(files[i], &cc, split);
+		replay(files[i], &cc, split, 0);
 		if (!check_case(&cc, &tp, &reported, &expected, 1)) {
 			fprintf(stderr, "corpus case %s failed (split %zu)\n", cc.name, split);
 			bad++;
@@ -296,6 +318,49 @@ test_corpus_split_output(void **state)
 {
 	run_corpus(1, 0);
 	run_corpus(7, 0);
+}
+
+/* The same sessions without readline's markers: lines are taken at their
+ * echoed newline. Not 100% by design (docs/command-control.md); this pins
+ * the measured numbers so a regression shows. */
+static void
+test_corpus_without_markers(void **state)
+{
+	char **files = NULL;
+	int n = corpus_files(&files), tp = 0, reported = 0, expected = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct corpus_case cc;
+		memset(&cc, 0, sizeof(cc));
+		replay(files[i], &cc, 0, 1);
+		size_t ne = json_array_size(cc.expect);
+		int used[MAXCMD] = {0};
+		expected += (int)ne;
+		reported += cc.got.n;
+		for (size_t k = 0; k < ne; k++) {
+			const char *want = json_string_value(json_object_get(json_array_get(cc.expect, k), "cmd"));
+			int hit = 0;
+			for (int g = 0; g < cc.got.n && !hit; g++)
+				if (!used[g] && strcmp(cc.got.cmd[g], want) == 0)
+					used[g] = hit = 1;
+			tp += hit;
+			if (!hit && getenv("CMDX_VERBOSE"))
+				fprintf(stderr, "  no markers, %s: missed \"%s\"\n", cc.name, want);
+		}
+		for (int g = 0; g < cc.got.n; g++)
+			if (!used[g] && getenv("CMDX_VERBOSE"))
+				fprintf(stderr, "  no markers, %s: extra \"%s\"\n", cc.name, cc.got.cmd[g]);
+		json_decref(cc.expect);
+		got_free(&cc.got);
+		free(files[i]);
+	}
+	free(files);
+	printf("# cmdx corpus without bracketed-paste markers: %d expected, %d reported, %d correct: precision "
+	       "%.1f%%, recall %.1f%%\n",
+	       expected, reported, tp, reported ? 100.0 * tp / reported : 100.0,
+	       expected ? 100.0 * tp / expected : 100.0);
+	assert_true(tp * 100 >= expected * MARKERLESS_MIN_RECALL);
+	assert_true(tp * 100 >= reported * MARKERLESS_MIN_PRECISION);
 }
 
 /* ---- direct cases ---- */
@@ -552,7 +617,7 @@ main(void)
 	        cmocka_unit_test(test_enter_offset),        cmocka_unit_test(test_fullscreen),
 	        cmocka_unit_test(test_truncation),          cmocka_unit_test(test_resize),
 	        cmocka_unit_test(test_bulk_then_command),   cmocka_unit_test(test_corpus),
-	        cmocka_unit_test(test_corpus_split_output),
+	        cmocka_unit_test(test_corpus_split_output), cmocka_unit_test(test_corpus_without_markers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
