@@ -26,6 +26,10 @@
  *   then:               while (cmdx_next(cx, &ev) == 0) { ...; cmdx_event_clear(&ev); }
  *   on window change:   cmdx_resize(cx, cols, rows);
  *
+ * Text the proxy itself writes to the operator's terminal (a refusal
+ * message) must also go through cmdx_output, so that the screen model stays
+ * what the operator sees.
+ *
  * Commands are reported when the target accepts the line (its output after
  * the Enter), not when Enter is typed, because only then is the echoed line
  * complete (paste and type-ahead send Enter before any echo came back).
