@@ -32,6 +32,8 @@
 #include "recorder/recorder.h"
 
 #define CHAN_CLOSE_WAIT_MS 10000 /* a peer that never answers our close */
+#define CHAN_EXIT_WAIT_MS  3000  /* the target's exit-status after the operator closed */
+#define CHAN_EXIT_WAIT_MS  3000  /* the target's exit-status after the operator closed */
 
 const char *
 chan_kind_name(const struct chan *ch)
@@ -400,7 +402,7 @@ forward_exit(struct chan *ch)
 	uint8_t be[4];
 
 	/* Allowed after EOF (sshd itself sends EOF, exit-status, close), never after close. */
-	if (ch->down_dead || ch->down_close_rcvd || ch->down_close_sent)
+	if (ch->down_dead || ch->down_close_sent)
 		return;
 	if (ch->exit_status_rcvd && !ch->exit_status_sent) {
 		ssh_channel_request_send_exit_status(ch->down, ch->exit_status);
@@ -452,6 +454,16 @@ live_state(struct chan *ch)
 		return;
 	}
 	if (ch->down_close_rcvd && down_drained(ch)) {
+		/* The operator's client closes as soon as it has our EOF and its
+		 * own input ended, without waiting for exit-status. When the target
+		 * already ended its output, its exit-status and close are on their
+		 * way: wait for them (bounded) so the status is not lost. */
+		if (ch->up_eof_rcvd && !ch->up_close_rcvd && !ch->up_dead) {
+			if (ch->down_close_wait_ms == 0)
+				ch->down_close_wait_ms = time_mono_ms();
+			if (time_mono_ms() - ch->down_close_wait_ms < CHAN_EXIT_WAIT_MS)
+				return;
+		}
 		close_both(ch);
 		return;
 	}

@@ -45,6 +45,7 @@ struct chan {
 	enum chan_kind kind;
 	char *command; /* exec command or subsystem name */
 	int64_t closing_since_ms;
+	int64_t down_close_wait_ms; /* operator closed first: since when we wait for the exit status */
 
 	/* pty */
 	int has_pty;
