@@ -14,13 +14,14 @@
 
 #include "recorder/cmdextract.h"
 
-#define CELL_CHARS  3     /* base character and up to two combining marks */
-#define QUEUE_MAX   32    /* lines typed but not yet accepted */
-#define EVENTS_MAX  4096  /* events not pulled by the caller */
-#define SB_MAX      1024  /* rows kept above the screen while a line is open */
-#define LAZY_MAX    16384 /* tail of bulk output kept for the screen */
-#define LF_PATIENCE 64    /* newlines an unechoed line may wait for its echo */
-#define NO_ANCHOR   INT_MIN
+#define CELL_CHARS   3            /* base character and up to two combining marks */
+#define QUEUE_MAX    32           /* lines typed but not yet accepted */
+#define EVENTS_MAX   4096         /* events not pulled by the caller */
+#define SB_MAX       1024         /* rows kept above the screen while a line is open */
+#define SB_MAX_CELLS (128 * 1024) /* and at most this many cells */
+#define LAZY_MAX     16384        /* tail of bulk output kept for the screen */
+#define LF_PATIENCE  64           /* newlines an unechoed line may wait for its echo */
+#define NO_ANCHOR    INT_MIN
 
 struct cell {
 	uint32_t ch[CELL_CHARS]; /* ch[0] == 0: blank */
@@ -73,7 +74,7 @@ struct cmdx {
 	/* rows scrolled off the top while a line is open (ring) */
 	struct cell *sb_cells;
 	uint8_t *sb_cont;
-	int sb_start, sb_count;
+	int sb_start, sb_count, sb_cap;
 
 	/* bulk output not yet given to the emulator (fast path) */
 	uint8_t *lazy;

@@ -111,7 +111,7 @@ row_cells(const struct cmdx *cx, int r)
 
 	if (r >= 0)
 		return cx->cells + (size_t)r * cx->cols;
-	i = (cx->sb_start + cx->sb_count + r) % SB_MAX;
+	i = (cx->sb_start + cx->sb_count + r) % cx->sb_cap;
 	return cx->sb_cells + (size_t)i * cx->cols;
 }
 
@@ -120,7 +120,7 @@ row_cont(const struct cmdx *cx, int r)
 {
 	if (r >= 0)
 		return cx->cont[r];
-	return cx->sb_cont[(cx->sb_start + cx->sb_count + r) % SB_MAX];
+	return cx->sb_cont[(cx->sb_start + cx->sb_count + r) % cx->sb_cap];
 }
 
 int
@@ -227,8 +227,12 @@ sb_push(struct cmdx *cx, int row)
 	int i;
 
 	if (cx->sb_cells == NULL) {
-		cx->sb_cells = calloc((size_t)SB_MAX * cx->cols, sizeof(struct cell));
-		cx->sb_cont = calloc(SB_MAX, 1);
+		/* SB_MAX rows, fewer on very wide windows: memory stays bounded */
+		cx->sb_cap = SB_MAX_CELLS / cx->cols;
+		if (cx->sb_cap > SB_MAX)
+			cx->sb_cap = SB_MAX;
+		cx->sb_cells = calloc((size_t)cx->sb_cap * cx->cols, sizeof(struct cell));
+		cx->sb_cont = calloc((size_t)cx->sb_cap, 1);
 		if (cx->sb_cells == NULL || cx->sb_cont == NULL) {
 			free(cx->sb_cells);
 			free(cx->sb_cont);
@@ -237,11 +241,11 @@ sb_push(struct cmdx *cx, int row)
 			return;
 		}
 	}
-	if (cx->sb_count == SB_MAX) {
-		cx->sb_start = (cx->sb_start + 1) % SB_MAX;
+	if (cx->sb_count == cx->sb_cap) {
+		cx->sb_start = (cx->sb_start + 1) % cx->sb_cap;
 		cx->sb_count--;
 	}
-	i = (cx->sb_start + cx->sb_count) % SB_MAX;
+	i = (cx->sb_start + cx->sb_count) % cx->sb_cap;
 	memcpy(cx->sb_cells + (size_t)i * cx->cols, cx->cells + (size_t)row * cx->cols,
 	       (size_t)cx->cols * sizeof(struct cell));
 	cx->sb_cont[i] = cx->cont[row];
@@ -510,7 +514,7 @@ cmdx_grid_alloc(int cols, int rows, struct cell **main_cells, struct cell **alt_
 int
 cmdx_size_ok(int cols, int rows)
 {
-	return cols >= 2 && rows >= 1 && cols <= 4096 && rows <= 4096 && (long)cols * rows <= 1000000;
+	return cols >= 2 && rows >= 1 && cols <= 2000 && rows <= 1000 && (long)cols * rows <= 250000;
 }
 
 void
