@@ -143,7 +143,10 @@ csi_key(struct cmdx *cx, const char *params, size_t plen, uint8_t final)
 {
 	struct line *l = &cx->cur;
 
-	if (final == '~' && plen == 3 && memcmp(params, "200", 3) == 0) {
+	/* Only an editor that asked for bracketed paste keeps a pasted Enter
+	 * in the line; for anything else the marker is noise and Enter is
+	 * Enter. */
+	if (final == '~' && plen == 3 && memcmp(params, "200", 3) == 0 && cx->rl_on) {
 		cx->in.st = IN_PASTE;
 		cx->in.paste_match = 0;
 		return;
@@ -199,6 +202,13 @@ cmdx_input_byte(struct cmdx *cx, uint8_t c, int64_t t)
 
 	if (!l->started && (r = line_start(cx)) != 0)
 		return r;
+	/* A control character inside an escape sequence ends it and counts as
+	 * itself, the way a terminal treats it: an Enter cut into a sequence
+	 * must still be seen before it goes out (command blocking). */
+	if (c < 0x20 && (cx->in.st == IN_ESC || cx->in.st == IN_CSI || cx->in.st == IN_SS3)) {
+		l->known = 0;
+		cx->in.st = IN_NORMAL;
+	}
 	switch (cx->in.st) {
 	case IN_PASTE: paste_byte(cx, c); return 0;
 	case IN_ESC:
@@ -283,22 +293,36 @@ cmdx_input_enter_offset(const struct cmdx *cx, const uint8_t *buf, size_t len)
 			}
 			break;
 		case IN_ESC:
+			if (c < 0x20) {
+				in.st = IN_NORMAL;
+				i--; /* as a key of its own, like cmdx_input_byte */
+				break;
+			}
 			in.st = c == '[' ? IN_CSI : c == 'O' ? IN_SS3 : IN_NORMAL;
 			in.plen = 0;
 			break;
 		case IN_CSI:
+			if (c < 0x20) {
+				in.st = IN_NORMAL;
+				i--;
+				break;
+			}
 			if (c >= 0x20 && c <= 0x3f) {
 				if (in.plen < sizeof(in.params))
 					in.params[in.plen++] = (char)c;
 				break;
 			}
 			in.st = IN_NORMAL;
-			if (c == '~' && in.plen == 3 && memcmp(in.params, "200", 3) == 0) {
+			if (c == '~' && in.plen == 3 && memcmp(in.params, "200", 3) == 0 && cx->rl_on) {
 				in.st = IN_PASTE;
 				in.paste_match = 0;
 			}
 			break;
-		case IN_SS3: in.st = IN_NORMAL; break;
+		case IN_SS3:
+			if (c < 0x20)
+				i--;
+			in.st = IN_NORMAL;
+			break;
 		case IN_NORMAL:
 			if (c == '\r' || c == '\n')
 				return i;

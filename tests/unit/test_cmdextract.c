@@ -116,6 +116,7 @@ struct corpus_case {
 	char name[64];
 	json_t *expect;
 	int fullscreen;
+	int pasted; /* the operator used bracketed paste */
 	struct got got;
 };
 
@@ -173,6 +174,8 @@ replay(const char *path, struct corpus_case *cc, size_t split, int no_markers)
 		n = unhex(x, buf);
 		if (no_markers && d[0] == 'o')
 			n = strip_markers(buf, n);
+		if (d[0] == 'i' && memmem(buf, n, "\x1b[200~", 6) != NULL)
+			cc->pasted = 1;
 		if (d[0] == 'i') {
 			feed_input(cx, buf, n, t, &cc->got);
 		} else if (split == 0) {
@@ -327,12 +330,22 @@ static void
 test_corpus_without_markers(void **state)
 {
 	char **files = NULL;
-	int n = corpus_files(&files), tp = 0, reported = 0, expected = 0;
+	int n = corpus_files(&files), tp = 0, reported = 0, expected = 0, used_cases = 0;
 
 	for (int i = 0; i < n; i++) {
 		struct corpus_case cc;
 		memset(&cc, 0, sizeof(cc));
 		replay(files[i], &cc, 0, 1);
+		/* A terminal sends paste markers only to a program that asked
+		 * for them; without the shell's markers that session is not
+		 * one that can happen. */
+		if (cc.pasted) {
+			json_decref(cc.expect);
+			got_free(&cc.got);
+			free(files[i]);
+			continue;
+		}
+		used_cases++;
 		size_t ne = json_array_size(cc.expect);
 		int used[MAXCMD] = {0};
 		expected += (int)ne;
@@ -355,9 +368,9 @@ test_corpus_without_markers(void **state)
 		free(files[i]);
 	}
 	free(files);
-	printf("# cmdx corpus without bracketed-paste markers: %d expected, %d reported, %d correct: precision "
-	       "%.1f%%, recall %.1f%%\n",
-	       expected, reported, tp, reported ? 100.0 * tp / reported : 100.0,
+	printf("# cmdx corpus without bracketed-paste markers: %d cases, %d expected, %d reported, %d correct: "
+	       "precision %.1f%%, recall %.1f%%\n",
+	       used_cases, expected, reported, tp, reported ? 100.0 * tp / reported : 100.0,
 	       expected ? 100.0 * tp / expected : 100.0);
 	assert_true(tp * 100 >= expected * MARKERLESS_MIN_RECALL);
 	assert_true(tp * 100 >= reported * MARKERLESS_MIN_PRECISION);
@@ -479,18 +492,35 @@ test_no_editor_and_password(void **state)
 	cmdx_free(cx);
 }
 
+static size_t
+enter_at(struct cmdx *cx, const char *s)
+{
+	return cmdx_input_enter_offset(cx, (const uint8_t *)s, strlen(s));
+}
+
 static void
 test_enter_offset(void **state)
 {
 	struct cmdx *cx = cmdx_new(80, 24);
-	const char *s = "ab\x1b[200~x\ry\x1b[201~\rz";
 
-	assert_int_equal(cmdx_input_enter_offset(cx, (const uint8_t *)s, strlen(s)), 17);
-	assert_int_equal(cmdx_input_enter_offset(cx, (const uint8_t *)"abc", 3), 3);
+	/* no editor asked for bracketed paste: a pasted Enter is an Enter */
+	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry"), 9);
+	out(cx, BP_ON "$ ");
+	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry\x1b[201~\rz"), 17);
+	assert_int_equal(enter_at(cx, "abc"), 3);
+	/* an Enter cut into an escape sequence still counts */
+	assert_int_equal(enter_at(cx, "rm -rf /\x1b[\r"), 10);
+	assert_int_equal(enter_at(cx, "x\x1b\r"), 2);
+	assert_int_equal(enter_at(cx, "\x1bO\n"), 2);
 	/* a paste opened in an earlier chunk */
 	in(cx, "\x1b[200~abc", 1);
-	s = "\rd\x1b[201~\r";
-	assert_int_equal(cmdx_input_enter_offset(cx, (const uint8_t *)s, strlen(s)), 8);
+	assert_int_equal(enter_at(cx, "\rd\x1b[201~\r"), 8);
+	in(cx, "\rd\x1b[201~", 1);
+	/* what the proxy will be asked about covers the pasted lines */
+	char *t = NULL;
+	assert_int_equal(cmdx_pending_typed(cx, &t), 0);
+	assert_string_equal(t, "abc\nd");
+	free(t);
 	cmdx_free(cx);
 }
 
