@@ -1,6 +1,7 @@
 /* gatehouse-admin: the local administration CLI. Global options, the actor
  * for the audit trail, then the shared command table (admin/cmd.c). */
 #include <getopt.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "admin/cmd.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 
 #define GATEHOUSE_VERSION "0.1.0"
 #define DEFAULT_DATA_DIR  "/var/lib/gatehouse"
@@ -94,6 +96,28 @@ local_actor(void)
 	return n < 0 ? NULL : s;
 }
 
+/* A data directory initialised by root belongs to the service user when it
+ * exists (contrib/install-deps.sh creates it), since the daemon drops to it.
+ * Later root-run commands need no such care: SQLite gives the -wal and -shm
+ * files it creates as root the owner of the database file. */
+static int
+give_to_service_user(const char *dir)
+{
+	struct stat sb;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || priv_service_user(&uid, &gid) != 0)
+		return ADMIN_EXIT_OK;
+	if (stat(dir, &sb) != 0 || sb.st_uid != 0)
+		return ADMIN_EXIT_OK; /* init --help, or not ours to give */
+	if (priv_chown_tree(dir, uid, gid) != 0) {
+		fprintf(stderr, "gatehouse-admin: cannot give %s to user %s\n", dir, PRIV_SERVICE_USER);
+		return ADMIN_EXIT_FAIL;
+	}
+	return ADMIN_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,7 +131,7 @@ main(int argc, char **argv)
 	struct admin_ctx ctx;
 	char *actor = NULL;
 	const char *env;
-	int c, r = ADMIN_EXIT_FAIL;
+	int c, is_init, r = ADMIN_EXIT_FAIL;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.prog = "gatehouse-admin";
@@ -149,7 +173,10 @@ main(int argc, char **argv)
 		return ADMIN_EXIT_FAIL;
 	}
 	ctx.actor = actor;
+	is_init = strcmp(argv[optind], "init") == 0;
 	r = admin_dispatch(&ctx, argc - optind, argv + optind);
+	if (is_init && r == ADMIN_EXIT_OK)
+		r = give_to_service_user(ctx.data_dir);
 	admin_ctx_release(&ctx);
 	free(actor);
 	if (fflush(stdout) != 0 && r == ADMIN_EXIT_OK)
