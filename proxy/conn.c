@@ -297,6 +297,8 @@ audit_forward(struct conn *c, const char *what, const char *dest, int port)
 	char *detail = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 	conn_audit(c, c->user != NULL ? c->user->name : "-", "forward.deny", what, "denied", AUDIT_NOTICE, detail);
+	if (strcmp(what, "x11") != 0)
+		c->forward_notice = 1; /* told on a live channel by the loop, never from a callback */
 	info("%s refused (%s:%d)", what, dest != NULL ? dest : "", port);
 	free(detail);
 	json_decref(j);
@@ -448,6 +450,12 @@ run(struct conn *c)
 		}
 		for (ch = c->chans; ch != NULL; ch = ch->next)
 			chan_step(ch);
+		for (ch = c->chans; c->forward_notice && ch != NULL; ch = ch->next) {
+			if (ch->setup == CS_LIVE) {
+				chan_tell(ch, "port forwarding is refused by the bastion");
+				c->forward_notice = 0;
+			}
+		}
 		chan_reap(c);
 		check_timers(c);
 		progress(c, 0);

@@ -73,6 +73,7 @@ struct conn {
 	struct rec_writer *rec;   /* NULL when not recording (not started, or failed open) */
 	int rec_failed;           /* the recorder failed once: handled */
 	int audit_failed;         /* an audit append failed (fail closed unless audit_failure=open) */
+	int forward_notice;       /* a forward was refused: tell the operator on a live channel */
 	uint64_t bytes_in;        /* operator -> target */
 	uint64_t bytes_out;       /* target -> operator */
 	int64_t last_activity_ms; /* monotonic */
