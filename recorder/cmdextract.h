@@ -17,8 +17,9 @@
  *                       if (off < len) {          // buf[off] submits a line
  *                               cmdx_pending_command(cx, &text);  // and
  *                               cmdx_pending_typed(cx, &typed);   // check both
- *                               ... block: do not forward buf[off], call
- *                                   cmdx_cancel_line(cx) ...
+ *                               ... block: do not forward buf[off]; to
+ *                                   clear the line send Ctrl-C to the
+ *                                   target and pass it to cmdx_input too ...
  *                               ... allow: cmdx_input(cx, buf + off, 1, t),
  *                                   forward, and repeat with the rest ...
  *                       }
@@ -26,9 +27,9 @@
  *   then:               while (cmdx_next(cx, &ev) == 0) { ...; cmdx_event_clear(&ev); }
  *   on window change:   cmdx_resize(cx, cols, rows);
  *
- * Text the proxy itself writes to the operator's terminal (a refusal
- * message) must also go through cmdx_output, so that the screen model stays
- * what the operator sees.
+ * Bytes the proxy itself sends to the target go through cmdx_input, and
+ * text it writes to the operator's terminal (a refusal message) through
+ * cmdx_output, so that the model stays what the shell and the operator see.
  *
  * Commands are reported when the target accepts the line (its output after
  * the Enter), not when Enter is typed, because only then is the echoed line
@@ -103,8 +104,8 @@ int cmdx_pending_command(struct cmdx *cx, char **text);
  * keys cannot be replayed (Tab, history ...). A blocking policy should test
  * both texts. */
 int cmdx_pending_typed(struct cmdx *cx, char **text);
-/* Forget the line being edited (the proxy refused it and cleared it on the
- * target). */
+/* Forget the line being edited, for a proxy that refused it and left the
+ * target's line alone (otherwise pass what it sent to cmdx_input). */
 void cmdx_cancel_line(struct cmdx *cx);
 
 /* Next event, oldest first: 0 and *ev filled (free with cmdx_event_clear),

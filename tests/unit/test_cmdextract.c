@@ -638,16 +638,55 @@ test_bulk_then_command(void **state)
 	cmdx_free(cx);
 }
 
+/* The proxy's blocking flow: the Enter is held back, the line cleared
+ * with Ctrl-C (passed to cmdx_input as well); the refused line is never
+ * reported, the next one is. */
+static void
+test_block_flow(void **state)
+{
+	struct cmdx *cx = cmdx_new(80, 24);
+	struct cmdx_event ev;
+	const char *keys = "reboot\r";
+	char *s = NULL;
+	size_t off;
+
+	out(cx, BP_ON "$ ");
+	off = cmdx_input_enter_offset(cx, (const uint8_t *)keys, strlen(keys));
+	assert_int_equal(off, 6);
+	assert_int_equal(cmdx_input(cx, (const uint8_t *)keys, off, 1), 0);
+	out(cx, "reboot");
+	assert_int_equal(cmdx_pending_command(cx, &s), 0);
+	assert_string_equal(s, "reboot");
+	free(s);
+	in(cx, "\x03", 2); /* sent by the proxy instead of the Enter */
+	out(cx, "^C" BP_OFF "\r" BP_ON BP_OFF "\r\r\n" BP_ON "$ ");
+	out(cx, "\r\ngatehouse: command blocked by rule 4\r\n");
+	in(cx, "id\r", 3);
+	out(cx, "id\r\n" BP_OFF "\ruid=0\r\n" BP_ON "$ ");
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_string_equal(ev.text, "id");
+	cmdx_event_clear(&ev);
+	assert_int_equal(cmdx_next(cx, &ev), ERR_NOTFOUND);
+	cmdx_free(cx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_api_edges),           cmocka_unit_test(test_readline_line),
-	        cmocka_unit_test(test_echo_disagrees),      cmocka_unit_test(test_no_editor_and_password),
-	        cmocka_unit_test(test_enter_offset),        cmocka_unit_test(test_fullscreen),
-	        cmocka_unit_test(test_truncation),          cmocka_unit_test(test_resize),
-	        cmocka_unit_test(test_bulk_then_command),   cmocka_unit_test(test_corpus),
-	        cmocka_unit_test(test_corpus_split_output), cmocka_unit_test(test_corpus_without_markers),
+	        cmocka_unit_test(test_api_edges),
+	        cmocka_unit_test(test_readline_line),
+	        cmocka_unit_test(test_echo_disagrees),
+	        cmocka_unit_test(test_no_editor_and_password),
+	        cmocka_unit_test(test_enter_offset),
+	        cmocka_unit_test(test_block_flow),
+	        cmocka_unit_test(test_fullscreen),
+	        cmocka_unit_test(test_truncation),
+	        cmocka_unit_test(test_resize),
+	        cmocka_unit_test(test_bulk_then_command),
+	        cmocka_unit_test(test_corpus),
+	        cmocka_unit_test(test_corpus_split_output),
+	        cmocka_unit_test(test_corpus_without_markers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
