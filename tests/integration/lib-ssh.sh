@@ -170,6 +170,9 @@ gh_data_init() {
 		>"$GH_T/init.out" 2>&1 || gh_fail "gatehouse-admin init failed: $(cat "$GH_T/init.out")"
 	printf '%s\n' "$pw" >"$GH_T/users/admin.pw"
 	printf '%s\n' "$secret" >"$GH_T/users/admin.totp"
+	# Connection processes get shutdown_grace seconds after the SIGTERM of
+	# the cleanup: keep it short so that none outlives the scenario.
+	gh_conf 'shutdown_grace = 2'
 	for line in "$@"; do
 		gh_conf "$line"
 	done
