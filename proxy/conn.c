@@ -508,11 +508,19 @@ peer_address(struct conn *c, int fd)
 		} else if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
-			inet_ntop(AF_INET6, &in6->sin6_addr, c->src_addr, sizeof(c->src_addr));
+			/* A v4-mapped address (listening on ::) is shown and matched
+			 * against grant source CIDRs as the IPv4 address it is. */
+			if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+				inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], c->src_addr, sizeof(c->src_addr));
+			else
+				inet_ntop(AF_INET6, &in6->sin6_addr, c->src_addr, sizeof(c->src_addr));
 			c->src_port = ntohs(in6->sin6_port);
 		}
 	}
-	snprintf(c->source, sizeof(c->source), "%s:%d", c->src_addr, c->src_port);
+	if (strchr(c->src_addr, ':') != NULL)
+		snprintf(c->source, sizeof(c->source), "[%s]:%d", c->src_addr, c->src_port);
+	else
+		snprintf(c->source, sizeof(c->source), "%s:%d", c->src_addr, c->src_port);
 }
 
 static int

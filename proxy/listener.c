@@ -282,6 +282,8 @@ source_of(const struct sockaddr_storage *ss, char *buf, size_t len)
 	snprintf(buf, len, "?");
 	if (ss->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr))
+		inet_ntop(AF_INET, &((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr[12], buf, (socklen_t)len);
 	else if (ss->ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
 }
