@@ -40,6 +40,24 @@ gh_expect_audit 1 actor=smoke type=auth.fail 'detail=*reused code*'
 gh_expect_audit 1 actor=smoke type=auth.success 'source=127.0.0.1:[0-9]*'
 gh_daemon_alive || gh_fail "gatehoused died"
 
+# An INFO_RESPONSE with more answers than prompts fails, even with the right
+# password first (paramiko lets us send the extra answer).
+gh_user smoke5
+out=$(PW=$(gh_user_pw smoke5) $PY - "$GH_PORT" <<'PY'
+import os, sys, paramiko
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=10)
+try:
+    t.auth_interactive("smoke5", lambda title, instr, prompts: [os.environ["PW"], "extra"])
+    print("ACCEPTED")
+except paramiko.AuthenticationException:
+    print("REFUSED")
+t.close()
+PY
+)
+gh_expect_eq "extra answer" "$out" REFUSED
+gh_expect_audit 1 actor=smoke5 type=auth.fail 'detail=*answer count*'
+
 active_pid() {
 	gh_sql "SELECT pid FROM sessions WHERE user = '$1' AND state = 'active'" 2>/dev/null
 }
