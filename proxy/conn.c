@@ -27,6 +27,7 @@
 #include "common/secret.h"
 #include "common/timeutil.h"
 #include "proxy/algorithms.h"
+#include "proxy/audit-sink.h"
 #include "proxy/chan.h"
 #include "proxy/session-db.h"
 #include "proxy/srv-auth.h"
@@ -603,6 +604,7 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	 * concurrent readers (admin CLI, auditors) fail with "database is
 	 * locked". Automatic passive checkpoints during writes are enough. */
 	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	audit_sink_install(cfg, datadir);
 	if ((c->srv = ssh_new()) == NULL || ssh_bind_accept_fd(bind, c->srv, fd) != SSH_OK) {
 		error("accept: %s", c->srv != NULL ? ssh_get_error(c->srv) : "out of memory");
 		close(fd);

@@ -2,11 +2,13 @@
 # Smoke test of gatehoused (the proxy room's own): password + TOTP through
 # keyboard-interactive answered by SSH_ASKPASS, an exec whose stdout, stderr
 # and exit status come back separately, the bytes in the recording, the
-# sessions row closed with its byte counts and channel, and a second login
-# with the same code refused (replay across connections).
+# sessions row closed with its byte counts and channel, a second login with
+# the same code refused (replay across connections), the audit JSON-lines
+# export, an answer count that differs from the prompt count, a connection
+# process killed with SIGKILL (row closed as aborted), and SIGTERM shutdown.
 . "$(dirname "$0")/lib-ssh.sh"
 
-gh_data_init "shutdown_grace = 2"
+gh_data_init "shutdown_grace = 2" "audit_jsonl = audit.jsonl"
 gh_setup_web01
 gh_user smoke
 gh_grant smoke web01 "$TGT_LOGIN"
@@ -38,6 +40,10 @@ GH_TOTP_CODE=$code gh_ssh_cmd "smoke@$TGT_LOGIN@web01" "echo should-not-run"
 gh_expect_nomatch "no output after replay" "$OUT" 'should-not-run'
 gh_expect_audit 1 actor=smoke type=auth.fail 'detail=*reused code*'
 gh_expect_audit 1 actor=smoke type=auth.success 'source=127.0.0.1:[0-9]*'
+# The same events, in real time, in the JSON-lines export (audit_jsonl).
+grep -q '"actor":"smoke","source":"127.0.0.1:[0-9]*","type":"auth.success"' "$GH_DATA/audit.jsonl" ||
+	gh_fail "auth.success missing from audit.jsonl"
+grep -q '"type":"auth.fail".*reused code' "$GH_DATA/audit.jsonl" || gh_fail "auth.fail missing from audit.jsonl"
 gh_daemon_alive || gh_fail "gatehoused died"
 
 # An INFO_RESPONSE with more answers than prompts fails, even with the right
