@@ -467,7 +467,8 @@ gh_with_client() {
 
 # gh_ssh LOGIN [COMMAND...]: e.g. gh_ssh alice@root@web01 uptime. Extra ssh
 # options in the array GH_SSH_EXTRA (e.g. GH_SSH_EXTRA=(-tt)). stdin, stdout
-# and stderr are the caller's; the exit status is ssh's.
+# and stderr are the caller's; the exit status is ssh's (124 when it ran
+# longer than GH_SSH_TIMEOUT seconds, default 600).
 gh_ssh() {
 	local login=$1
 	shift
@@ -475,8 +476,10 @@ gh_ssh() {
 	mapfile -t opts < <(gh_ssh_opts)
 	(
 		gh_client_env "$login"
-		# ssh keeps the first value of an option: extras go first.
-		exec ssh ${GH_SSH_EXTRA[@]+"${GH_SSH_EXTRA[@]}"} "${opts[@]}" "$login@127.0.0.1" "$@"
+		# ssh keeps the first value of an option: extras go first. The
+		# timeout bounds a session the proxy would leave hanging.
+		exec timeout -k 5 "${GH_SSH_TIMEOUT:-600}" \
+			ssh ${GH_SSH_EXTRA[@]+"${GH_SSH_EXTRA[@]}"} "${opts[@]}" "$login@127.0.0.1" "$@"
 	)
 }
 
