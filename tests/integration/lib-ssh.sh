@@ -13,6 +13,13 @@
 #   start_gatehoused                   # $GH_PORT, $GH_LOG
 #   gh_ssh "alice@$TGT_LOGIN@web01" 'echo hi'
 #
+# Targets: start_target_sshd (key login), start_target_sshd_pw (password
+# login for a throwaway account), start_dropbear. Clients: gh_ssh / gh_ssh_cmd
+# (askpass answers Password:, Verification code:, New password:),
+# gh_ssh_cmdline (one string for tmux or pexpect), gh_with_client (sftp, scp,
+# rsync). Checks: gh_expect_*, gh_audit_count / gh_expect_audit, gh_sql,
+# gh_recording_has, gh_prompts. GH_KEEP=1 keeps the temp dir for a post-mortem.
+#
 # TOTP codes are single-use per user: scenarios use one user per login
 # (gh_user is cheap) instead of waiting for the next 30 s step.
 #
