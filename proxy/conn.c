@@ -47,6 +47,14 @@ conn_set_auth_notify_fd(int fd)
 	auth_notify_fd = fd;
 }
 
+void
+conn_notify_auth_failure(void)
+{
+	/* Best effort: a full pipe (the listener is busy) only loses a count. */
+	if (auth_notify_fd >= 0 && write(auth_notify_fd, "F", 1) != 1)
+		debug("cannot report an authentication failure to the listener");
+}
+
 static void
 notify_authenticated(void)
 {

@@ -92,6 +92,9 @@ extern volatile sig_atomic_t conn_got_term;
  * pipe closed) once the operator authenticated, so the listener can count
  * unauthenticated connections. -1 = none. */
 void conn_set_auth_notify_fd(int fd);
+/* Report one failed authentication attempt to the listener (per-source
+ * penalties): one byte "F" on the same pipe. */
+void conn_notify_auth_failure(void);
 
 /* Serve one accepted TCP connection (fd) in the current (forked) process.
  * Returns the process exit status. */

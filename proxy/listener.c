@@ -19,6 +19,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "common/audit.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
@@ -36,6 +37,14 @@
  * and one source cannot take all the slots. */
 #define LISTENER_MAX_UNAUTH            64
 #define LISTENER_MAX_UNAUTH_PER_SOURCE 16
+/* Per-source penalties: a source address with this many failed
+ * authentication attempts within the window is refused for the penalty
+ * time, so that one attacker can neither guess at length nor lock every
+ * account cheaply (the account lockout would otherwise be the only brake). */
+#define PENALTY_FAILURES 20
+#define PENALTY_WINDOW_S 600
+#define PENALTY_BLOCK_S  900
+#define PENALTY_SOURCES  512 /* sources tracked; the stalest entry is reused */
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -64,6 +73,18 @@ struct child {
 
 static struct child children[LISTENER_MAX_CHILDREN];
 static int nchildren;
+
+/* Failed attempts of one source address. */
+struct penalty {
+	char addr[64];         /* "" = free */
+	int failures;          /* within the current window */
+	int64_t window_start;  /* monotonic ms */
+	int64_t blocked_until; /* monotonic ms; 0 = not blocked */
+};
+
+static struct penalty penalties[PENALTY_SOURCES];
+static int penalty_blocks_new; /* a source got blocked: audit it from the loop */
+static char penalty_blocked_addr[64];
 static const char *listener_datadir;
 
 static void close_stale_sessions(const char *datadir);
@@ -84,6 +105,62 @@ child_add(pid_t pid, int notify_fd, const char *addr)
 	}
 	if (notify_fd >= 0)
 		close(notify_fd);
+}
+
+static struct penalty *
+penalty_find(const char *addr, int create)
+{
+	struct penalty *stalest = &penalties[0];
+	int i;
+
+	for (i = 0; i < PENALTY_SOURCES; i++) {
+		if (strcmp(penalties[i].addr, addr) == 0)
+			return &penalties[i];
+		if (penalties[i].window_start < stalest->window_start && penalties[i].blocked_until == 0)
+			stalest = &penalties[i];
+	}
+	if (!create)
+		return NULL;
+	memset(stalest, 0, sizeof(*stalest));
+	snprintf(stalest->addr, sizeof(stalest->addr), "%s", addr);
+	stalest->window_start = time_mono_ms();
+	return stalest;
+}
+
+static void
+penalty_failure(const char *addr)
+{
+	struct penalty *p = penalty_find(addr, 1);
+	int64_t now = time_mono_ms();
+
+	if (now - p->window_start > (int64_t)PENALTY_WINDOW_S * 1000) {
+		p->window_start = now;
+		p->failures = 0;
+	}
+	if (++p->failures >= PENALTY_FAILURES && p->blocked_until <= now) {
+		p->blocked_until = now + (int64_t)PENALTY_BLOCK_S * 1000;
+		error("source %s refused for %d s after %d failed logins in %d s", addr, PENALTY_BLOCK_S, p->failures,
+		      PENALTY_WINDOW_S);
+		penalty_blocks_new = 1;
+		snprintf(penalty_blocked_addr, sizeof(penalty_blocked_addr), "%s", addr);
+	}
+}
+
+static int
+penalty_blocked(const char *addr)
+{
+	struct penalty *p = penalty_find(addr, 0);
+	int64_t now = time_mono_ms();
+
+	if (p == NULL || p->blocked_until == 0)
+		return 0;
+	if (now >= p->blocked_until) {
+		p->blocked_until = 0;
+		p->failures = 0;
+		p->window_start = now;
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -288,6 +365,58 @@ source_of(const struct sockaddr_storage *ss, char *buf, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
 }
 
+/* A connection process reported: "F" per failed attempt, "A" once
+ * authenticated; EOF when it exits. */
+static void
+child_report(struct child *ch)
+{
+	char buf[64];
+	ssize_t n, i;
+
+	n = read(ch->notify_fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		child_authenticated(ch);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] == 'F')
+			penalty_failure(ch->addr);
+		else if (buf[i] == 'A')
+			child_authenticated(ch);
+		if (ch->notify_fd < 0)
+			return;
+	}
+}
+
+/* The audit event for a newly blocked source (the listener opens the store
+ * only for such rare events). */
+static void
+audit_penalty(const char *datadir)
+{
+	struct store *st = NULL;
+	char path[4096], detail[160];
+	struct audit_event ev = {0};
+
+	penalty_blocks_new = 0;
+	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
+	if (store_open(path, 0, &st) != 0)
+		return;
+	snprintf(detail, sizeof(detail), "{\"failures\":%d,\"window_s\":%d,\"blocked_s\":%d}", PENALTY_FAILURES,
+	         PENALTY_WINDOW_S, PENALTY_BLOCK_S);
+	ev.actor = "system";
+	ev.source = penalty_blocked_addr;
+	ev.type = "source.block";
+	ev.object = penalty_blocked_addr;
+	ev.result = "blocked";
+	ev.importance = AUDIT_HIGH;
+	ev.detail = detail;
+	if (audit_append(st, &ev, NULL) != 0)
+		error("cannot audit the block of %s", penalty_blocked_addr);
+	store_close(st);
+}
+
 /* Wait for a connection or an authentication report. Returns the number of
  * ready descriptors; index 0 is the listening socket. */
 static int
@@ -311,7 +440,7 @@ wait_events(int lfd, struct pollfd *pfd, int *slot)
 		return rc;
 	for (i = 1; i < n; i++)
 		if (pfd[i].revents != 0)
-			child_authenticated(&children[slot[i]]);
+			child_report(&children[slot[i]]);
 	return rc;
 }
 
@@ -339,6 +468,7 @@ spawn(ssh_bind b, int lfd, int fd, const char *addr, const struct gh_config *cfg
 		/* The connection process: it owns fd and nothing of the parent's loop. */
 		close(lfd);
 		close(p[0]);
+		fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
 		for (int i = 0; i < LISTENER_MAX_CHILDREN; i++)
 			if (children[i].pid != 0 && children[i].notify_fd >= 0)
 				close(children[i].notify_fd);
@@ -349,6 +479,7 @@ spawn(ssh_bind b, int lfd, int fd, const char *addr, const struct gh_config *cfg
 	}
 	close(p[1]);
 	close(fd);
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	child_add(pid, p[0], addr);
 }
 
@@ -379,13 +510,23 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	while (!got_term) {
 		if (got_chld)
 			reap_children();
-		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0)
+		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {
+			if (penalty_blocks_new)
+				audit_penalty(datadir);
 			continue;
+		}
+		if (penalty_blocks_new)
+			audit_penalty(datadir);
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		source_of(&ss, addr, sizeof(addr));
+		if (penalty_blocked(addr)) {
+			debug("refusing a connection from %s: penalty", addr);
+			close(fd);
+			continue;
+		}
 		count_unauth(addr, &total, &from_addr);
 		if (nchildren >= LISTENER_MAX_CHILDREN || total >= LISTENER_MAX_UNAUTH ||
 		    from_addr >= LISTENER_MAX_UNAUTH_PER_SOURCE) {

@@ -339,6 +339,7 @@ fail_attempt(struct srv_auth *a, const char *method, const char *reason, int cou
 	}
 	info("authentication failed for %s (%s): %s", actor_of(a), method, reason);
 	a->failures++;
+	conn_notify_auth_failure();
 	pad_failure(a);
 	reset_attempt(a);
 	/* Reload so that a lockout set by this or another connection counts. */

@@ -8,7 +8,7 @@
 # process killed with SIGKILL (row closed as aborted), and SIGTERM shutdown.
 . "$(dirname "$0")/lib-ssh.sh"
 
-gh_data_init "shutdown_grace = 2" "audit_jsonl = audit.jsonl"
+gh_data_init "shutdown_grace = 2" "audit_jsonl = audit.jsonl" "max_auth_tries = 30"
 gh_setup_web01
 gh_user smoke
 gh_grant smoke web01 "$TGT_LOGIN"
@@ -98,4 +98,30 @@ gh_wait_for 10 bash -c "! kill -0 $client 2>/dev/null" || gh_fail "the client is
 gh_expect_match "operator told" "$(cat "$GH_T/term.err")" 'shutting down'
 gh_no_active_session || gh_fail "a session row is still active after shutdown"
 gh_expect_eq "end reason after SIGTERM" "$(gh_sql "SELECT end_reason FROM sessions WHERE user = 'smoke3'")" shutdown
+
+# Per-source penalty: 20 failed attempts from one address (here on one
+# connection) and that address is refused at accept, with an audit event.
+start_gatehoused
+out=$($PY - "$GH_PORT" <<'PY'
+import socket, sys, time, paramiko
+port = int(sys.argv[1])
+t = paramiko.Transport(("127.0.0.1", port))
+t.start_client(timeout=10)
+for i in range(20):
+    try:
+        t.auth_interactive("nosuchuser", lambda title, instr, prompts: ["x" for p in prompts])
+    except paramiko.AuthenticationException:
+        pass
+t.close()
+time.sleep(1.5)
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(5)
+try:
+    print("banner" if s.recv(100).startswith(b"SSH-") else "closed")
+except OSError:
+    print("closed")
+PY
+)
+gh_expect_eq "connection after 20 failures" "$out" closed
+gh_expect_audit 1 type=source.block object=127.0.0.1 importance=high
 echo "t_proxy_smoke: ok"
