@@ -829,6 +829,13 @@ cmdx_resize(struct cmdx *cx, int cols, int rows)
 	cx->resize_shift = shift;
 	vterm_set_size(cx->vt, rows, cols);
 	cx->resize_shift = 0;
+	/* libvterm 0.1.4 keeps a scroll region's top past the new bottom and
+	 * then moves rows by a negative size (found by our fuzzer); terminals
+	 * reset the region on resize anyway. The cursor is saved around it. */
+	static const char reset_region[] = "\x1b"
+	                                   "7\x1b[r\x1b[?69l\x1b"
+	                                   "8";
+	cmdx_vt_write(cx, reset_region, sizeof(reset_region) - 1);
 	return cx->err;
 }
 

@@ -609,6 +609,27 @@ test_resize(void **state)
 	cmdx_free(cx);
 }
 
+/* A scroll region below the new bottom when the window shrinks: libvterm
+ * 0.1.4 would move rows by a negative size (ASan reports it). */
+static void
+test_resize_scroll_region(void **state)
+{
+	struct cmdx *cx = cmdx_new(80, 24);
+
+	out(cx, "\x1b[11;24r\x1b[20;1H");
+	assert_int_equal(cmdx_resize(cx, 25, 5), 0);
+	for (int i = 0; i < 10; i++)
+		out(cx, "some text\r\n\x1b[2L\x1b[3M\x1b[S\x1b[T");
+	out(cx, BP_ON "$ ");
+	in(cx, "id\r", 1);
+	out(cx, "id\r\n" BP_OFF "\r");
+	struct cmdx_event ev;
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_string_equal(ev.text, "id");
+	cmdx_event_clear(&ev);
+	cmdx_free(cx);
+}
+
 /* Bulk output between commands goes through the fast path; the prompt
  * after it must still be found. */
 static void
@@ -683,6 +704,7 @@ main(void)
 	        cmocka_unit_test(test_fullscreen),
 	        cmocka_unit_test(test_truncation),
 	        cmocka_unit_test(test_resize),
+	        cmocka_unit_test(test_resize_scroll_region),
 	        cmocka_unit_test(test_bulk_then_command),
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_corpus_split_output),
