@@ -1,14 +1,176 @@
-/* gatehouse-play: placeholder until the player lands (issue 4). */
+/* gatehouse-play: replay, export, verify and describe session recordings.
+ * The logic is in player/play.c; this is option parsing, the database
+ * lookup and the audit event (who looked at what). */
+#include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/audit.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "player/play.h"
+
+#define DEFAULT_DATA_DIR "/var/lib/gatehouse"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: gatehouse-play [-d DIR] SESSION [--channel N] [--from TIME] [--to TIME]\n"
+	           "                      [--max-idle SECONDS] [--verify] [--info]\n"
+	           "                      [--export asciicast|raw] [-o FILE]\n"
+	           "\n"
+	           "SESSION is a session id or UUID (looked up in DIR/gatehouse.db) or the path\n"
+	           "of a .ghrec file. TIME is seconds, M:SS, H:MM:SS from the start, or ISO 8601.\n"
+	           "Without --export, --verify or --info the channel's output is written to\n"
+	           "standard output. See docs/replay.md.\n");
+}
+
+/* The OS user who runs us (as gatehouse-admin does). */
+static char *
+local_actor(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getenv("SUDO_USER");
+	char *s = NULL;
+	int n;
+
+	if (pw != NULL && getuid() == 0 && sudo != NULL && sudo[0] != '\0' && strlen(sudo) < 64)
+		n = asprintf(&s, "%s(sudo:%s)", pw->pw_name, sudo);
+	else if (pw != NULL)
+		n = asprintf(&s, "%s", pw->pw_name);
+	else
+		n = asprintf(&s, "uid:%u", (unsigned)getuid());
+	return n < 0 ? NULL : s;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("usage: gatehouse-play [-d DIR] SESSION [options]\n");
-		return 0;
+	static const struct option lopts[] = {
+	        {"dir", required_argument, NULL, 'd'},    {"channel", required_argument, NULL, 'c'},
+	        {"speed", required_argument, NULL, 's'},  {"from", required_argument, NULL, 'F'},
+	        {"to", required_argument, NULL, 'T'},     {"max-idle", required_argument, NULL, 'm'},
+	        {"follow", no_argument, NULL, 'f'},       {"verify", no_argument, NULL, 'V'},
+	        {"info", no_argument, NULL, 'i'},         {"export", required_argument, NULL, 'e'},
+	        {"output", required_argument, NULL, 'o'}, {"print-commands", no_argument, NULL, 'p'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	const char *dir = getenv("GATEHOUSE_DIR"), *from = NULL, *to = NULL, *export = NULL, *outpath = NULL;
+	struct play_session *s = NULL;
+	struct play_range rg = {.channel = -1};
+	struct store *st = NULL;
+	struct stat sb;
+	FILE *out = stdout;
+	char *dbpath = NULL, *actor = NULL, object[96];
+	int c, verify = 0, info = 0, r, rc = 1;
+	const char *type = "session.play";
+
+	log_init("gatehouse-play", 1, LOG_LEVEL_INFO);
+	if (dir == NULL || dir[0] == '\0')
+		dir = DEFAULT_DATA_DIR;
+	while ((c = getopt_long(argc, argv, "d:o:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'c': rg.channel = strtoll(optarg, NULL, 10); break;
+		case 's': break; /* terminal playback speed: see the report */
+		case 'F': from = optarg; break;
+		case 'T': to = optarg; break;
+		case 'm': rg.max_idle = strtod(optarg, NULL); break;
+		case 'f': break;
+		case 'V': verify = 1; break;
+		case 'i': info = 1; break;
+		case 'e': export = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'p': break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
 	}
-	fprintf(stderr, "gatehouse-play: replay is not built yet\n");
-	return 1;
+	if (optind != argc - 1) {
+		fprintf(stderr, "gatehouse-play: one SESSION is needed\n");
+		usage(stderr);
+		return 2;
+	}
+	if (export != NULL && strcmp(export, "raw") != 0 && strcmp(export, "asciicast") != 0) {
+		fprintf(stderr, "gatehouse-play: --export takes asciicast or raw\n");
+		return 2;
+	}
+	if ((actor = local_actor()) == NULL)
+		goto out;
+	/* A path to a recording, or a session in the database. */
+	if (strchr(argv[optind], '/') != NULL || (stat(argv[optind], &sb) == 0 && S_ISREG(sb.st_mode))) {
+		r = play_session_from_path(argv[optind], &s);
+	} else {
+		if (asprintf(&dbpath, "%s/gatehouse.db", dir) < 0) {
+			dbpath = NULL;
+			goto out;
+		}
+		if ((r = store_open(dbpath, 0, &st)) != 0) {
+			fprintf(stderr, "gatehouse-play: cannot open %s: %s\n", dbpath, gh_strerror(r));
+			goto out;
+		}
+		r = play_session_lookup(st, dir, argv[optind], &s);
+	}
+	if (r != 0) {
+		fprintf(stderr, "gatehouse-play: session '%s' not found\n", argv[optind]);
+		goto out;
+	}
+	if (from != NULL && play_parse_time(from, 0, &rg.from_us) != 0) {
+		fprintf(stderr, "gatehouse-play: bad time '%s'\n", from);
+		rc = 2;
+		goto out;
+	}
+	if (to != NULL && play_parse_time(to, 0, &rg.to_us) != 0) {
+		fprintf(stderr, "gatehouse-play: bad time '%s'\n", to);
+		rc = 2;
+		goto out;
+	}
+	if (outpath != NULL && (out = fopen(outpath, "wx")) == NULL) {
+		fprintf(stderr, "gatehouse-play: cannot create %s\n", outpath);
+		out = stdout;
+		goto out;
+	}
+	if (verify) {
+		type = "session.verify";
+		r = play_verify(s, out);
+	} else if (info) {
+		r = play_info(s, out);
+	} else if (export != NULL) {
+		type = "session.export";
+		r = play_export(s, strcmp(export, "raw") == 0 ? PLAY_EXPORT_RAW : PLAY_EXPORT_ASCIICAST, &rg, out);
+	} else {
+		r = play_export(s, PLAY_EXPORT_RAW, &rg, out);
+	}
+	if (r != 0 && !verify)
+		fprintf(stderr, "gatehouse-play: %s\n", gh_strerror(r));
+	rc = r == 0 ? 0 : 1;
+	if (st != NULL) {
+		struct audit_event ev = {
+		        .actor = actor,
+		        .source = "cli",
+		        .type = type,
+		        .object = object,
+		        .result = r == 0 ? "ok" : "fail",
+		        .importance = r == ERR_TAMPER ? AUDIT_HIGH : AUDIT_INFO,
+		};
+
+		snprintf(object, sizeof(object), "session:%lld", (long long)s->id);
+		if (audit_append(st, &ev, NULL) != 0) {
+			fprintf(stderr, "gatehouse-play: cannot write the audit event\n");
+			rc = 1;
+		}
+	}
+out:
+	if (out != stdout && fclose(out) != 0)
+		rc = 1;
+	play_session_free(s);
+	store_close(st);
+	free(dbpath);
+	free(actor);
+	return rc;
 }

@@ -1,6 +1,0 @@
-int player_placeholder(void);
-int
-player_placeholder(void)
-{
-	return 0;
-}
