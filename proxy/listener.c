@@ -537,6 +537,10 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 		}
 		spawn(b, lfd, fd, addr, cfg, datadir);
 	}
+	/* Stop accepting now: new connections are refused rather than left
+	 * waiting in the backlog during the grace period. */
+	ssh_bind_free(b);
+	b = NULL;
 	shutdown_children(cfg);
 	close_stale_sessions(datadir);
 	status = 0;
