@@ -122,5 +122,58 @@ static const char migration_2[] =
 	" exit_status INTEGER,"
 	" PRIMARY KEY (session_id, num));";
 
-const char *const schema_migrations[] = {migration_1, migration_2};
+/* Version 3: command audit and command rules (issue 6). */
+static const char migration_3[] =
+	"CREATE TABLE commands ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	" channel INTEGER NOT NULL,"
+	" user TEXT NOT NULL,"
+	" asset TEXT,"
+	" login TEXT,"
+	" ts_ms INTEGER NOT NULL,"
+	" offset_ms INTEGER NOT NULL DEFAULT 0,"
+	" command TEXT NOT NULL,"
+	" source TEXT NOT NULL CHECK (source IN ('exec','screen')),"
+	" confident INTEGER NOT NULL DEFAULT 1,"
+	" truncated INTEGER NOT NULL DEFAULT 0,"
+	" action TEXT NOT NULL DEFAULT 'allowed' CHECK (action IN ('allowed','blocked','alerted')),"
+	" rule_id INTEGER);"
+	"CREATE INDEX commands_session ON commands(session_id);"
+	"CREATE INDEX commands_ts ON commands(ts_ms);"
+	"CREATE TABLE cmdrules ("
+	" id INTEGER PRIMARY KEY,"
+	" pattern TEXT NOT NULL,"
+	" action TEXT NOT NULL CHECK (action IN ('block','alert')),"
+	" user_id INTEGER REFERENCES users(id),"
+	" group_id INTEGER REFERENCES groups(id),"
+	" asset_id INTEGER REFERENCES assets(id),"
+	" asset_group_id INTEGER REFERENCES groups(id),"
+	" priority INTEGER NOT NULL DEFAULT 100,"
+	" created INTEGER NOT NULL);";
+
+/* Version 4: file transfers and tunnels (issue 7). */
+static const char migration_4[] =
+	"CREATE TABLE transfers ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	" channel INTEGER NOT NULL,"
+	" user TEXT NOT NULL,"
+	" asset TEXT,"
+	" login TEXT,"
+	" ts_ms INTEGER NOT NULL,"
+	" protocol TEXT NOT NULL CHECK (protocol IN ('sftp','scp','rsync','tunnel')),"
+	" op TEXT NOT NULL,"
+	" path TEXT,"
+	" path2 TEXT,"
+	" detail TEXT,"
+	" bytes_read INTEGER NOT NULL DEFAULT 0,"
+	" bytes_written INTEGER NOT NULL DEFAULT 0,"
+	" sha256 TEXT,"
+	" status TEXT,"
+	" allowed INTEGER NOT NULL DEFAULT 1,"
+	" capture TEXT);"
+	"CREATE INDEX transfers_session ON transfers(session_id);";
+
+const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4};
 const size_t schema_migrations_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);
