@@ -15,7 +15,7 @@ TESTS=${TESTS:-unit integration fuzz}
 FUZZ_SHORT=${FUZZ_SHORT:-10}
 passed=0 failed=0
 failures=()
-logdir=build/test-logs
+logdir=${GH_TEST_LOGS:-build/test-logs}
 mkdir -p "$logdir"
 
 run_unit() {
