@@ -62,8 +62,8 @@ all: $(PROGRAMS)
 $(CONFIG_MK): contrib/install-deps.sh
 	@mkdir -p build
 	@if ! pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || [ ! -f /usr/include/security/pam_appl.h ]; then \
-		echo "make: some dependencies are missing; running contrib/install-deps.sh --test"; \
-		./contrib/install-deps.sh --test || exit 1; \
+		echo "make: some libraries are missing; running contrib/install-deps.sh --build"; \
+		./contrib/install-deps.sh --build || exit 1; \
 	fi
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
 	   echo "DEP_LIBS := $$(pkg-config --libs $(PKGS))"; \
@@ -94,7 +94,9 @@ $(B)/gatehouse-play: $(B)/player/main-play.o $(LIBS_ALL)
 
 DATA ?= gatehouse-data
 RUN_PORT ?= 2222
-run: all
+run:
+	@./contrib/install-deps.sh
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@if [ ! -d "$(DATA)" ]; then \
 		echo "make run: initialising ./$(DATA) (first run)"; \
 		$(B)/gatehouse-admin -d "$(DATA)" init || exit 1; \
@@ -103,7 +105,8 @@ run: all
 	$(B)/gatehoused -d "$(DATA)" -l 127.0.0.1 -p $(RUN_PORT) -f
 
 test: $(CONFIG_MK)
-	@$(MAKE) --no-print-directory MODE=asan test-build
+	@./contrib/install-deps.sh --test
+	@$(MAKE) --no-print-directory -j$$(nproc) MODE=asan test-build
 	@MODE=asan B=build/asan ./tests/run.sh
 
 install: all

@@ -58,7 +58,7 @@ run_integration() {
 
 run_fuzz() {
 	local f name
-	if ! make --no-print-directory fuzz-build > "$logdir/fuzz-build.log" 2>&1; then
+	if ! make --no-print-directory -j"$(nproc)" fuzz-build > "$logdir/fuzz-build.log" 2>&1; then
 		failed=$((failed + 1)); failures+=("fuzz-build"); echo "FAIL fuzz-build"; tail -20 "$logdir/fuzz-build.log"
 		return
 	fi
