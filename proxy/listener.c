@@ -3,10 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +20,7 @@
 #include "common/audit.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/store.h"
 #include "common/timeutil.h"
 #include "proxy/algorithms.h"
@@ -29,7 +28,6 @@
 #include "proxy/session-db.h"
 
 #define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
-#define LISTENER_UNPRIV_USER   "gatehouse"
 #define LISTENER_KILL_MARGIN_S 10 /* after shutdown_grace, before SIGKILL */
 /* Pre-authentication limits (OpenSSH's MaxStartups in spirit): connections
  * that have not authenticated yet, in total and per source address. A flood
@@ -244,25 +242,21 @@ close_stale_sessions(const char *datadir)
 static int
 drop_privileges(void)
 {
-	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+	int r;
 
 	if (getuid() != 0 && geteuid() != 0)
 		return 0;
-	if ((pw = getpwnam(LISTENER_UNPRIV_USER)) == NULL) {
-		error("running as root and user %s does not exist", LISTENER_UNPRIV_USER);
-		return ERR_NOTFOUND;
+	if ((r = priv_service_user(&uid, &gid)) != 0) {
+		error("running as root and user %s does not exist", PRIV_SERVICE_USER);
+		return r;
 	}
-	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		error("cannot drop privileges to %s: %s", LISTENER_UNPRIV_USER, strerror(errno));
-		return ERR_INTERNAL;
+	if ((r = priv_drop(uid, gid)) != 0) {
+		error("cannot drop privileges to %s: %s", PRIV_SERVICE_USER, gh_strerror(r));
+		return r;
 	}
-	/* Verify: getting root back must be impossible. */
-	if (setuid(0) == 0 || seteuid(0) == 0 || getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != pw->pw_gid) {
-		error("privileges were not dropped");
-		return ERR_INTERNAL;
-	}
-	info("running as %s (uid %d)", LISTENER_UNPRIV_USER, (int)pw->pw_uid);
+	info("running as %s (uid %d)", PRIV_SERVICE_USER, (int)uid);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/listener.h"
+#include "proxy/startup.h"
 
 static void
 usage(FILE *out)
@@ -81,6 +82,13 @@ main(int argc, char **argv)
 		cfg.port = port;
 	if (ssh_init() != SSH_OK || totp_init() != 0)
 		fatal("library initialisation failed");
+	/* Before detaching and before listening: a data directory the daemon
+	 * cannot use is an error the person starting it must see. */
+	if (startup_check(&cfg, datadir, err, sizeof(err)) != 0) {
+		if (!foreground)
+			fprintf(stderr, "gatehoused: %s\n", err);
+		fatal("%s", err);
+	}
 	if (!foreground && daemon(0, 0) != 0)
 		fatal("daemon: cannot detach");
 	r = listener_run(&cfg, datadir);

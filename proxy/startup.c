@@ -1,0 +1,179 @@
+/* Start-up checks (see startup.h). Before this, a data directory left owned
+ * by root made every connection process fail to open the database while the
+ * daemon went on listening and logging. */
+#include "proxy/startup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "common/privdrop.h"
+#include "common/secret.h"
+#include "common/store.h"
+
+#define STARTUP_MASTER_KEY "master.key"
+
+static int
+check_host_key(const struct gh_config *cfg, const char *datadir, char *msg, size_t msglen)
+{
+	const char *hk = cfg->host_key != NULL ? cfg->host_key : "ssh_host_ed25519_key";
+	char path[4096];
+	ssh_key key = NULL;
+
+	if (hk[0] == '/')
+		snprintf(path, sizeof(path), "%s", hk);
+	else
+		snprintf(path, sizeof(path), "%s/%s", datadir, hk);
+	if (access(path, R_OK) != 0) {
+		snprintf(msg, msglen, "cannot read the host key %s: %s", path, strerror(errno));
+		return ERR_IO;
+	}
+	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
+		snprintf(msg, msglen, "cannot load the host key %s (not a private key?)", path);
+		return ERR_INVALID;
+	}
+	ssh_key_free(key);
+	return 0;
+}
+
+/* What the connection processes need from the data directory. */
+static int
+check_data(const char *datadir, char *msg, size_t msglen)
+{
+	struct store *st = NULL;
+	struct secret_key *mk = NULL;
+	struct stat sb;
+	char path[4096];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
+	if ((r = store_open(path, 0, &st)) != 0) {
+		snprintf(msg, msglen, "cannot open the database %s: %s", path, gh_strerror(r));
+		return r;
+	}
+	/* SQLite opens a file it cannot write read-only without a word: only
+	 * taking the write lock (which also needs the -wal and -shm files)
+	 * proves that sessions and audit events can be written. */
+	if (sqlite3_db_readonly(store_db(st), "main") != 0)
+		r = ERR_DENIED;
+	else if ((r = store_begin(st)) == 0)
+		r = store_rollback(st);
+	if (r != 0) {
+		snprintf(msg, msglen, "cannot write the database %s: %s", path, gh_strerror(r));
+		store_close(st);
+		return r;
+	}
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/%s", datadir, STARTUP_MASTER_KEY);
+	if ((r = secret_key_load(path, &mk)) != 0) {
+		snprintf(msg, msglen, "cannot load the master key %s: %s", path, gh_strerror(r));
+		return r;
+	}
+	secret_key_free(mk);
+	snprintf(path, sizeof(path), "%s/recordings", datadir);
+	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(msg, msglen, "the recordings directory %s does not exist", path);
+		return ERR_NOTFOUND;
+	}
+	snprintf(path, sizeof(path), "%s/recordings/.startup-probe-XXXXXX", datadir);
+	if ((fd = mkstemp(path)) < 0) {
+		snprintf(msg, msglen, "cannot create a file in %s/recordings: %s", datadir, strerror(errno));
+		return ERR_IO;
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/* Root: the checks run in a child that has dropped to the service user, so
+ * they see exactly what the connection processes will see; the child sends
+ * its one line back through a pipe. */
+static int
+check_as(uid_t uid, gid_t gid, const char *datadir, char *msg, size_t msglen)
+{
+	int p[2], status = 0, r;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe(p) != 0) {
+		snprintf(msg, msglen, "pipe: %s", strerror(errno));
+		return ERR_IO;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(msg, msglen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return ERR_IO;
+	}
+	if (pid == 0) {
+		char line[512] = "";
+
+		close(p[0]);
+		if ((r = priv_drop(uid, gid)) != 0)
+			snprintf(line, sizeof(line), "cannot drop privileges to %s: %s", PRIV_SERVICE_USER,
+			         gh_strerror(r));
+		else
+			r = check_data(datadir, line, sizeof(line));
+		if (r != 0 && write(p[1], line, strlen(line)) < 0)
+			r = ERR_IO;
+		_exit(r != 0 ? 1 : 0);
+	}
+	close(p[1]);
+	msg[0] = '\0';
+	while (got + 1 < msglen && (n = read(p[0], msg + got, msglen - got - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	msg[got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (msg[0] == '\0')
+		snprintf(msg, msglen, "the start-up check of the data directory failed");
+	return ERR_DENIED;
+}
+
+int
+startup_check(const struct gh_config *cfg, const char *datadir, char *msg, size_t msglen)
+{
+	struct stat sb;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	msg[0] = '\0';
+	if ((r = check_host_key(cfg, datadir, msg, msglen)) != 0)
+		return r;
+	if (getuid() != 0 && geteuid() != 0)
+		return check_data(datadir, msg, msglen);
+	if ((r = priv_service_user(&uid, &gid)) != 0) {
+		snprintf(msg, msglen, "running as root and the service user %s does not exist", PRIV_SERVICE_USER);
+		return r;
+	}
+	if (stat(datadir, &sb) != 0) {
+		snprintf(msg, msglen, "cannot stat the data directory %s: %s", datadir, strerror(errno));
+		return ERR_IO;
+	}
+	if (sb.st_uid != uid) {
+		snprintf(msg, msglen, "data directory %s is owned by uid %u, not by %s: run chown -R %s: %s", datadir,
+		         (unsigned)sb.st_uid, PRIV_SERVICE_USER, PRIV_SERVICE_USER, datadir);
+		return ERR_DENIED;
+	}
+	return check_as(uid, gid, datadir, msg, msglen);
+}
