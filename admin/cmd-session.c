@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -60,6 +61,10 @@ cmd_session_list(struct admin_ctx *ctx, int argc, char **argv)
 	        {"asset", "ASSET"}, {"login", "LOGIN"}, {"start", "START"},
 	        {"end", "END"},     {"state", "STATE"}, {"end_reason", "END REASON"},
 	};
+	static const struct out_col acols[] = {
+	        {"id", "ID"},       {"user", "USER"},   {"source", "SOURCE"}, {"asset", "ASSET"},
+	        {"login", "LOGIN"}, {"start", "START"}, {"idle", "IDLE(S)"},  {"bytes", "BYTES IN/OUT"},
+	};
 	const struct admin_cmd *cmd = admin_cmd_by_run(cmd_session_list);
 	struct admin_args a;
 	sqlite3_stmt *s = NULL;
@@ -70,7 +75,9 @@ cmd_session_list(struct admin_ctx *ctx, int argc, char **argv)
 	if ((r = admin_parse(ctx, cmd, argc, argv, opts, 0, &a)) != 0)
 		return r;
 	user = a.val[O_USER];
-	if (own_only(ctx) != NULL) {
+	/* A superadmin may terminate live sessions (architecture.md, roles), so
+	 * sees who is connected where now; history and content stay own-only. */
+	if (own_only(ctx) != NULL && !(ctx->role == ROLE_SUPERADMIN && a.set[O_ACTIVE])) {
 		if (user != NULL && strcmp(user, own_only(ctx)) != 0) {
 			admin_fail(ctx, "role %s may list only its own sessions", user_role_name(ctx->role));
 			goto out;
@@ -94,13 +101,26 @@ cmd_session_list(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fail(ctx, "out of memory");
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_array_append_new(rows, session_json(s));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *o = session_json(s);
+		int64_t last = sqlite3_column_int64(s, 16), now = time(NULL);
+		char bytes[64];
+
+		/* live view: idle seconds (the row is updated every few seconds) and both byte counts */
+		json_object_set_new(o, "idle", json_integer(last > 0 && now > last ? (json_int_t)(now - last) : 0));
+		snprintf(bytes, sizeof(bytes), "%lld/%lld", (long long)sqlite3_column_int64(s, 14),
+		         (long long)sqlite3_column_int64(s, 15));
+		json_object_set_new(o, "bytes", json_string(bytes));
+		json_array_append_new(rows, o);
+	}
 	if (rc != SQLITE_DONE) {
 		admin_fail(ctx, "cannot read sessions: %s", sqlite3_errmsg(store_db(ctx->st)));
 		goto out;
 	}
-	ret = out_table(ctx, cols, sizeof(cols) / sizeof(cols[0]), rows);
+	if (a.set[O_ACTIVE])
+		ret = out_table(ctx, acols, sizeof(acols) / sizeof(acols[0]), rows);
+	else
+		ret = out_table(ctx, cols, sizeof(cols) / sizeof(cols[0]), rows);
 	rows = NULL;
 out:
 	sqlite3_finalize(s);

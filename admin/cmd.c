@@ -79,13 +79,22 @@ const struct admin_cmd admin_commands[] = {
 	{"audit list", cmd_audit_list, SA | AU, 1, "[--since ISO8601] [--type T]", "list audit events",
 	 "  --since ISO8601     only events at or after this time\n"
 	 "  --type T            only this event type; 'user' matches every user.* type\n"},
-	{"audit verify", cmd_audit_verify, SA | AU, 1, "", "verify the audit hash chain", NULL},
+	{"audit verify", cmd_audit_verify, AU, 1, "", "verify the audit hash chain", NULL},
 	{"audit export", cmd_audit_export, AU, 1, "[--since ISO8601] [--type T]", "write audit events as JSON lines", NULL},
 	{"session list", cmd_session_list, SA | AU | OP, 1, "[--user U] [--asset A] [--active]", "list sessions",
 	 "  --user U            only sessions of user U\n"
 	 "  --asset A           only sessions to asset A\n"
 	 "  --active            only sessions still running\n"},
 	{"session show", cmd_session_show, SA | AU | OP, 1, "ID", "show one session and its channels", NULL},
+	{"kill", cmd_kill, SA | AU, 1, "SESSION [--reason TEXT]", "terminate a live session",
+	 "  --reason TEXT       shown to the operator and kept in the session row\n"},
+	{"play", cmd_play, AU, 1, "SESSION [--channel N] [--max-idle SECONDS]",
+	 "replay a recorded session (role shell over SSH)",
+	 "  --channel N         the channel to show (default: every channel)\n"
+	 "  --max-idle SECONDS  cap pauses at this many seconds (default 2)\n"},
+	{"watch", cmd_watch, AU, 1, "SESSION [--from start|now]", "follow a live session read-only (role shell over SSH)",
+	 "  --from start|now    replay from the beginning, or show only what comes next (default now)\n"},
+	{"verify", cmd_verify, AU, 1, "SESSION", "verify a recording's hash chain against the session row", NULL},
 };
 /* clang-format on */
 const size_t admin_commands_count = sizeof(admin_commands) / sizeof(admin_commands[0]);

@@ -54,6 +54,11 @@ struct admin_ctx {
 	int (*read_secret)(struct admin_ctx *ctx, const char *prompt, char *buf, size_t len);
 	int interactive_secrets; /* read_secret prompts (SSH); else --password-stdin is required */
 	const char *prog;        /* prefix of error messages, "gatehouse-admin" */
+	/* The role shell over SSH (NULL in the local CLI). Commands that need
+	 * the SSH channel (play, watch, verify) hand their arguments to it; the
+	 * shell streams the result and the command's exit code comes later. */
+	void *shell;
+	int (*shell_run)(struct admin_ctx *ctx, const char *what, int argc, char **argv);
 };
 
 struct admin_cmd {
@@ -108,6 +113,10 @@ int cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_audit_export(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_session_list(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_session_show(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_kill(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_play(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_watch(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct admin_ctx *ctx, int argc, char **argv);
 
 /* ---- helpers for commands (admin/util.c) ------------------------------ */
 

@@ -175,5 +175,14 @@ static const char migration_4[] =
 	" capture TEXT);"
 	"CREATE INDEX transfers_session ON transfers(session_id);";
 
-const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4};
+/* Version 5: terminating a live session (issue 8). `kill` writes who asks
+ * and why into the row, then signals the session's process (SIGUSR1), which
+ * reads them back, tells the operator and ends the session. */
+static const char migration_5[] =
+	"ALTER TABLE sessions ADD COLUMN kill_requested_by TEXT;"
+	"ALTER TABLE sessions ADD COLUMN kill_requested_role TEXT;"
+	"ALTER TABLE sessions ADD COLUMN kill_reason TEXT;"
+	"ALTER TABLE sessions ADD COLUMN kill_requested_at INTEGER NOT NULL DEFAULT 0;";
+
+const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5};
 const size_t schema_migrations_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -25,6 +25,7 @@
 #include "common/timeutil.h"
 #include "proxy/conn.h"
 #include "proxy/pump.h"
+#include "proxy/role-shell.h"
 #include "proxy/route.h"
 #include "proxy/session-db.h"
 #include "proxy/srv-menu.h"
@@ -278,6 +279,7 @@ chan_free(struct chan *ch)
 	if (ch == NULL)
 		return;
 	menu_free(ch->menu);
+	role_shell_free(ch->shell);
 	if (ch->up != NULL)
 		ssh_channel_free(ch->up);
 	if (ch->down != NULL)
@@ -538,6 +540,13 @@ route(struct chan *ch)
 	int r;
 
 	r = route_channel(c, ch, msg, sizeof(msg));
+	if (r == ROUTE_SHELL) {
+		if (role_shell_start(c, ch) != 0)
+			chan_refuse(ch, "cannot start the role shell", 1);
+		else
+			ch->setup = CS_SHELL;
+		return;
+	}
 	if (r == ROUTE_MENU) {
 		if (menu_start(c, ch) != 0)
 			chan_refuse(ch, "cannot show the menu", 1);
@@ -678,6 +687,7 @@ chan_step(struct chan *ch)
 			default: break;
 			}
 			break;
+		case CS_SHELL: role_shell_step(ch); break;
 		case CS_UP_OPEN:
 		case CS_UP_PTY:
 		case CS_UP_ENV:

@@ -21,6 +21,7 @@ enum chan_setup {
 	CS_REQUESTS, /* operator channel open, collecting pty/env until shell/exec/subsystem */
 	CS_ROUTE,    /* start requested: grant check, target connection */
 	CS_MENU,     /* the operator picks a target in the menu */
+	CS_SHELL,    /* the role shell (no target: superadmin, auditor, or an operator's exec) */
 	CS_UP_OPEN,  /* target channel opening (non-blocking) */
 	CS_UP_PTY,   /* pty request to the target */
 	CS_UP_ENV,   /* allowed environment variables */
@@ -44,6 +45,7 @@ struct chan {
 	enum chan_setup setup;
 	enum chan_kind kind;
 	char *command; /* exec command or subsystem name */
+	struct role_shell *shell; /* CS_SHELL: the role shell (role-shell.c) */
 	int64_t closing_since_ms;
 	int64_t down_close_wait_ms; /* operator closed first: since when we wait for the exit status */
 

@@ -29,6 +29,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
+#include "proxy/kill.h"
 #include "proxy/session-db.h"
 #include "proxy/srv-auth.h"
 #include "recorder/recorder.h"
@@ -395,6 +396,7 @@ check_timers(struct conn *c)
 
 	if (c->rec != NULL && (r = rec_tick(c->rec)) != 0)
 		conn_rec_failed(c, r);
+	kill_check(c);
 	if (c->audit_failed)
 		drain(c, "audit failed", "the audit trail cannot be written; the session is closed");
 	if (cfg->idle_timeout > 0 && c->state == CONN_RUNNING &&
@@ -492,7 +494,7 @@ end_session(struct conn *c)
 	}
 	if (c->session_row != 0) {
 		progress(c, 1);
-		if (sessdb_end(c->st, c->session_row, c->end_reason, NULL, c->bytes_in, c->bytes_out, frames,
+		if (sessdb_end(c->st, c->session_row, c->end_reason, kill_ended_by(), c->bytes_in, c->bytes_out, frames,
 		               head[0] ? head : NULL) != 0)
 			error("cannot close the sessions row");
 		audit_session(c, "session.end", "ok", AUDIT_INFO, c->end_reason);
@@ -544,6 +546,9 @@ setup_signals(void)
 		return -1;
 	sa.sa_handler = on_alarm;
 	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = kill_on_signal; /* `kill SESSION`: the request is in the sessions row */
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
 		return -1;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);

@@ -251,6 +251,11 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 	if (!c->target_chosen) {
 		if (c->spec.asset[0] == '\0') {
 			facts_free(&f);
+			/* No target: operators get the menu in a terminal; a command
+			 * (anyone) and any shell of a superadmin or auditor go to the
+			 * role shell, where the command table's role bits decide. */
+			if (ch->kind == CK_EXEC || (ch->kind == CK_SHELL && c->user->role != ROLE_OPERATOR))
+				return ROUTE_SHELL;
 			if (ch->kind == CK_SHELL && ch->has_pty)
 				return ROUTE_MENU;
 			snprintf(msg, msglen,

@@ -9,9 +9,11 @@
 struct conn;
 struct chan;
 
-enum route_result { ROUTE_OK, ROUTE_MENU, ROUTE_REFUSED };
+enum route_result { ROUTE_OK, ROUTE_MENU, ROUTE_REFUSED, ROUTE_SHELL };
 
-/* Decide for a channel whose start was requested. On ROUTE_REFUSED, msg holds
+/* Decide for a channel whose start was requested. ROUTE_SHELL: no target
+ * was given and this is not an operator's terminal (the menu): the role
+ * shell runs the channel (role-shell.c). On ROUTE_REFUSED, msg holds
  * one line for the operator and an audit event was written. On ROUTE_OK the
  * connection's target (c->asset, c->login) is set. */
 int route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen);
