@@ -5,6 +5,7 @@
 #   make test       sanitizer build (build/asan/), unit + integration + short fuzz
 #   make fuzz       longer fuzz runs (FUZZ_TIME seconds per target)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      release build, then bench/run.sh (BENCH_QUICK=1 for a short run)
 #
 # Every room (directory) has a module.mk. Sources in a room go into a static
 # library lib<room>.a, except main-*.c which are program entry points.
@@ -56,7 +57,7 @@ include $(foreach r,$(ROOMS),$(r)/module.mk)
 include tests/module.mk
 
 
-.PHONY: all run test unit integration fuzz fuzz-short install clean format deps help
+.PHONY: all run test unit integration fuzz fuzz-short install clean format deps help bench
 all: $(PROGRAMS)
 
 $(CONFIG_MK): contrib/install-deps.sh
@@ -108,6 +109,10 @@ test: $(CONFIG_MK)
 	@./contrib/install-deps.sh --test
 	@$(MAKE) --no-print-directory -j$$(nproc) MODE=asan test-build
 	@MODE=asan B=build/asan ./tests/run.sh
+
+# Benchmarks against OpenSSH (issue 5); never part of `make test`.
+bench: all
+	@./bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8

@@ -6,6 +6,7 @@
 #   install-deps.sh            build + run packages
 #   install-deps.sh --test     build + test packages
 #   install-deps.sh --build    build packages only
+#   install-deps.sh --bench    build + test + benchmark packages (make bench)
 set -eu
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev
@@ -16,11 +17,13 @@ TEST="openssh-server openssh-client dropbear-bin tmux python3-pexpect
   python3-paramiko putty-tools oathtool ssh-audit asciinema rsync zstd sqlite3
   libpam-modules"
 RUN="openssh-client oathtool"
+BENCH="hyperfine gnuplot-nox iproute2 linux-perf strace valgrind"
 
 want="$BUILD $RUN"
 case "${1:-}" in
 --test) want="$BUILD $TEST" ;;
 --build) want="$BUILD" ;;
+--bench) want="$BUILD $TEST $BENCH" ;;
 esac
 
 missing=""
