@@ -30,6 +30,7 @@
 #include "proxy/session-db.h"
 #include "proxy/srv-menu.h"
 #include "proxy/up-conn.h"
+#include "proxy/xfer.h"
 #include "recorder/recorder.h"
 
 #define CHAN_CLOSE_WAIT_MS 10000 /* a peer that never answers our close */
@@ -279,6 +280,7 @@ chan_free(struct chan *ch)
 	if (ch == NULL)
 		return;
 	menu_free(ch->menu);
+	xfer_end(ch);
 	role_shell_free(ch->shell);
 	if (ch->up != NULL)
 		ssh_channel_free(ch->up);
@@ -389,6 +391,7 @@ close_both(struct chan *ch)
 	}
 	ch->down_close_sent = 1;
 	if (ch->setup != CS_CLOSING) {
+		xfer_end(ch); /* its transfer rows before the channel's close */
 		rec_raw(ch, REC_CHANNEL_CLOSE, NULL, 0);
 		if (c->session_row != 0 && ch->db_row)
 			sessdb_channel_close(c->st, c->session_row, ch->num, ch->exit_status_rcvd, ch->exit_status);
@@ -625,6 +628,8 @@ up_setup(struct chan *ch)
 			rc = ssh_channel_request_subsystem(ch->up, ch->command);
 		if (rc == SSH_OK) {
 			ch->setup = CS_LIVE;
+			if (xfer_start(ch) != 0)
+				chan_refuse(ch, "cannot start the file-transfer inspection", 1);
 			/* data the operator sent meanwhile waits in libssh */
 			ch->down_rx = ch->up_rx = ch->up_rx_err = 1;
 			verbose("channel %u: %s started on the target", ch->num, chan_kind_name(ch));

@@ -13,6 +13,7 @@
 
 struct conn;
 struct menu;
+struct xfer;
 
 enum chan_kind { CK_NONE, CK_SHELL, CK_EXEC, CK_SUBSYSTEM };
 
@@ -87,6 +88,9 @@ struct chan {
 	int db_row; /* the channels row exists */
 
 	struct menu *menu;
+	struct xfer *xfer;     /* file-transfer inspection (xfer.c), NULL when none */
+	unsigned xfer_rights;  /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
+	int xfer_exec;         /* enum xfer_exec_kind of an exec command (route.c) */
 };
 
 /* The channel-open callback target: a new pair with its down channel. */

@@ -7,6 +7,7 @@
 #include "common/timeutil.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
+#include "proxy/xfer.h"
 #include "recorder/recorder.h"
 
 /* Per call and direction: keeps one busy channel from starving the others
@@ -158,7 +159,8 @@ pump_chan(struct chan *ch)
 	in.rx_flag = &ch->down_rx;
 	in.drained = &ch->down_drained;
 	in.carry = &ch->carry_in;
-	if ((r = pump_one(ch, &in)) < 0)
+	/* File transfers under inspection move stdin/stdout in xfer.c. */
+	if ((r = xfer_active(ch) ? xfer_pump(ch) : pump_one(ch, &in)) < 0)
 		return r;
 	total += r;
 	/* target -> operator, stdout then stderr */
@@ -169,7 +171,7 @@ pump_chan(struct chan *ch)
 	out.rx_flag = &ch->up_rx;
 	out.drained = &ch->up_drained_out;
 	out.carry = &ch->carry_out;
-	if ((r = pump_one(ch, &out)) < 0)
+	if ((r = xfer_active(ch) ? 0 : pump_one(ch, &out)) < 0)
 		return r;
 	total += r;
 	err = out;

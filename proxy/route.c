@@ -15,6 +15,8 @@
 #include "common/timeutil.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
+#include "proxy/sftp.h"
+#include "proxy/xfer.h"
 
 /* What grant_evaluate needs about the user, loaded once per decision. */
 struct facts {
@@ -173,7 +175,16 @@ right_of(const struct chan *ch)
 {
 	switch (ch->kind) {
 	case CK_SHELL: return RIGHT_SHELL;
-	case CK_EXEC: return RIGHT_EXEC;
+	case CK_EXEC:
+		/* scp -t/-f and rsync --server are transfers: their direction's right,
+		 * not exec (detected without a shell; the command goes unchanged). */
+		switch (ch->xfer_exec) {
+		case XE_SCP_UPLOAD:
+		case XE_RSYNC_UPLOAD: return RIGHT_UPLOAD;
+		case XE_SCP_DOWNLOAD:
+		case XE_RSYNC_DOWNLOAD: return RIGHT_DOWNLOAD;
+		default: return RIGHT_EXEC;
+		}
 	default: return RIGHT_UPLOAD | RIGHT_DOWNLOAD;
 	}
 }
@@ -201,6 +212,11 @@ resolve_direct(struct conn *c, const struct facts *f, unsigned right, char *msg,
 
 		if (store_asset_group_ids(c->st, a->id, &agids, &nagids) != 0 ||
 		    allowed_logins(c, f, a, agids, nagids, rr, &logins, &nl) != 0) {
+			snprintf(msg, msglen, "internal error while checking grants");
+			goto out;
+		}
+		/* sftp: a login with only the upload right counts too. */
+		if (nl == 0 && rr != right && allowed_logins(c, f, a, agids, nagids, RIGHT_UPLOAD, &logins, &nl) != 0) {
 			snprintf(msg, msglen, "internal error while checking grants");
 			goto out;
 		}
@@ -239,11 +255,15 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 	struct grant_decision d;
 	int64_t *agids = NULL;
 	size_t nagids = 0;
-	unsigned right = right_of(ch);
+	unsigned right;
 	int r = ROUTE_REFUSED;
 	const char *kind = chan_kind_name(ch);
+	char rights_note[64] = "";
 
 	msg[0] = '\0';
+	if (ch->kind == CK_EXEC)
+		ch->xfer_exec = (int)xfer_exec_classify(ch->command, NULL, 0);
+	right = right_of(ch);
 	if (facts_load(c, &f) != 0) {
 		snprintf(msg, msglen, "internal error while checking grants");
 		return ROUTE_REFUSED;
@@ -274,21 +294,33 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 		snprintf(msg, msglen, "internal error while checking grants");
 		goto out;
 	}
-	/* SFTP is relayed as bytes here, so it needs both transfer rights. */
+	/* SFTP is inspected (xfer.c): either transfer right opens the channel,
+	 * each request is then checked against the rights it has. */
 	if (right == (RIGHT_UPLOAD | RIGHT_DOWNLOAD)) {
-		if (evaluate(c, &f, c->asset, agids, nagids, c->login, RIGHT_DOWNLOAD, &d) == 0 && d.allow)
-			evaluate(c, &f, c->asset, agids, nagids, c->login, RIGHT_UPLOAD, &d);
+		struct grant_decision du;
+		int down_ok = evaluate(c, &f, c->asset, agids, nagids, c->login, RIGHT_DOWNLOAD, &d) == 0 && d.allow;
+		int up_ok = evaluate(c, &f, c->asset, agids, nagids, c->login, RIGHT_UPLOAD, &du) == 0 && du.allow;
+
+		ch->xfer_rights = (down_ok ? SFTP_RIGHT_READ : 0u) | (up_ok ? SFTP_RIGHT_WRITE : 0u);
+		if (!down_ok && up_ok)
+			d = du;
+		snprintf(rights_note, sizeof(rights_note), "transfer rights: %s",
+		         down_ok && up_ok ? "upload, download" : up_ok ? "upload" : down_ok ? "download" : "none");
 	} else if (evaluate(c, &f, c->asset, agids, nagids, c->login, right, &d) != 0) {
 		d.allow = 0;
 		snprintf(d.message, sizeof(d.message), "invalid grant query");
 	}
 	if (!d.allow) {
-		snprintf(msg, msglen, "%s", d.message[0] ? d.message : "access refused");
+		if (ch->xfer_exec != XE_NONE)
+			snprintf(msg, msglen, "%s needs the %s right: %s", ch->xfer_exec <= XE_SCP_DOWNLOAD ? "scp" : "rsync",
+			         right == RIGHT_UPLOAD ? "upload" : "download", d.message[0] ? d.message : "access refused");
+		else
+			snprintf(msg, msglen, "%s", d.message[0] ? d.message : "access refused");
 		audit_route(c, c->asset->name, c->login, kind, ch->command, "denied", AUDIT_NOTICE, msg, d.grant_id);
 		info("%s on %s@%s refused: %s", kind, c->login, c->asset->name, msg);
 		goto out;
 	}
-	audit_route(c, c->asset->name, c->login, kind, ch->command, "ok", AUDIT_INFO, NULL, d.grant_id);
+	audit_route(c, c->asset->name, c->login, kind, ch->command, "ok", AUDIT_INFO, rights_note, d.grant_id);
 	r = ROUTE_OK;
 out:
 	free(agids);
