@@ -95,6 +95,27 @@ const struct admin_cmd admin_commands[] = {
 	{"watch", cmd_watch, AU, 1, "SESSION [--from start|now]", "follow a live session read-only (role shell over SSH)",
 	 "  --from start|now    replay from the beginning, or show only what comes next (default now)\n"},
 	{"verify", cmd_verify, AU, 1, "SESSION", "verify a recording's hash chain against the session row", NULL},
+	{"cmdrule add", cmd_cmdrule_add, SA, 1,
+	 "--pattern REGEX --action block|alert [--user U | --group G] [--asset A | --asset-group AG] [--priority N]",
+	 "add a command rule (block or alert on commands matching a POSIX extended regex)",
+	 "  --pattern REGEX     POSIX extended regular expression, matched anywhere in the command\n"
+	 "                      (anchor with ^ and $); tested at Enter for interactive shells\n"
+	 "  --action A          block: the command never reaches the target; alert: it runs and\n"
+	 "                      a high-importance audit event goes out at once\n"
+	 "  --user U, --group G whom it applies to (default everyone)\n"
+	 "  --asset A, --asset-group AG  where it applies (default every asset)\n"
+	 "  --priority N        lower first (default 100); the first matching rule decides\n"},
+	{"cmdrule list", cmd_cmdrule_list, SA | AU, 1, "", "list command rules in decision order", NULL},
+	{"cmdrule remove", cmd_cmdrule_remove, SA, 1, "ID", "remove a command rule", NULL},
+	{"command list", cmd_command_list, SA | AU | OP, 1,
+	 "[--session ID] [--user U] [--asset A] [--since T] [--until T] [--grep REGEX]",
+	 "list the commands of sessions (exec and interactive)",
+	 "  --session ID        only this session (ID from 'session list')\n"
+	 "  --user U            only commands of user U\n"
+	 "  --asset A           only commands on asset A\n"
+	 "  --since T, --until T  ISO 8601 times (UTC unless an offset is given), inclusive\n"
+	 "  --grep REGEX        only commands matching this POSIX extended regex\n"
+	 "  The FROM column is the offset in the session: gatehouse-play SESSION --from FROM\n"},
 };
 /* clang-format on */
 const size_t admin_commands_count = sizeof(admin_commands) / sizeof(admin_commands[0]);

@@ -117,6 +117,10 @@ int cmd_kill(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_play(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_watch(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_cmdrule_add(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_cmdrule_list(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_cmdrule_remove(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_command_list(struct admin_ctx *ctx, int argc, char **argv);
 
 /* ---- helpers for commands (admin/util.c) ------------------------------ */
 

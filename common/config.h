@@ -38,6 +38,7 @@ struct gh_config {
 	int audit_fail_open;        /* audit_failure = closed | open */
 	char *audit_jsonl;          /* path of a JSON-lines copy of audit events, "" = off */
 	int audit_syslog;           /* send audit events to syslog */
+	int command_tracking;       /* command_tracking = yes | no: screen extraction in pty shells */
 	int retention_days;
 	int bench_totp_off;         /* bench_allow_no_totp: only for bench data dirs */
 };

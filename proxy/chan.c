@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "proxy/cmdctl.h"
 #include "proxy/conn.h"
 #include "proxy/pump.h"
 #include "proxy/role-shell.h"
@@ -251,6 +252,7 @@ chan_new(struct conn *c, ssh_session srv)
 	}
 	ch->c = c;
 	ch->num = c->next_chan_num++;
+	cmdctl_session_begin(c); /* origin of command offsets: the recording starts with the first channel */
 	ch->down_cb.userdata = ch;
 	ch->down_cb.channel_data_function = down_data_cb;
 	ch->down_cb.channel_eof_function = down_eof_cb;
@@ -282,6 +284,7 @@ chan_free(struct chan *ch)
 	menu_free(ch->menu);
 	xfer_end(ch);
 	role_shell_free(ch->shell);
+	cmdctl_chan_free(ch->cmd);
 	if (ch->up != NULL)
 		ssh_channel_free(ch->up);
 	if (ch->down != NULL)
@@ -490,6 +493,7 @@ relay_requests(struct chan *ch)
 		sz[2] = (uint8_t)(ch->rows >> 8);
 		sz[3] = (uint8_t)ch->rows;
 		rec_raw(ch, REC_RESIZE, sz, sizeof(sz));
+		cmdctl_resize(ch);
 	}
 	if (ch->pending_signal[0] != '\0') {
 		if (!ch->up_dead && !ch->up_close_rcvd)
@@ -565,6 +569,15 @@ route(struct chan *ch)
 		chan_refuse(ch, "the session cannot be recorded; access refused", 1);
 		return;
 	}
+	/* Command rules: a blocked exec never reaches the target. */
+	if (ch->kind == CK_EXEC && cmdctl_exec(ch, msg, sizeof(msg)) != 0) {
+		record_open(ch);
+		chan_refuse(ch, msg, 126);
+		return;
+	}
+	cmdctl_shell_start(ch);
+	if (ch->setup == CS_REFUSED)
+		return;
 	if (c->up == NULL) {
 		if (c->up_failed || up_connect(c) != 0) {
 			c->up_failed = 1;

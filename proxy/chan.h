@@ -11,6 +11,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
+struct cmdctl_chan;
 struct conn;
 struct menu;
 struct xfer;
@@ -91,6 +92,7 @@ struct chan {
 	struct xfer *xfer;     /* file-transfer inspection (xfer.c), NULL when none */
 	unsigned xfer_rights;  /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
 	int xfer_exec;         /* enum xfer_exec_kind of an exec command (route.c) */
+	struct cmdctl_chan *cmd; /* command audit and rules (cmdctl.c), NULL when not tracked */
 };
 
 /* The channel-open callback target: a new pair with its down channel. */

@@ -80,6 +80,7 @@ struct conn {
 	int64_t last_db_update_ms;
 	char channel_types[128]; /* "shell,exec,sftp" as seen */
 	char end_reason[64];     /* first reason wins */
+	int64_t session_start_us; /* wall clock when the session began: origin of command offsets (cmdctl.c) */
 
 	/* shutdown */
 	int64_t shutdown_deadline_ms; /* 0 = none */

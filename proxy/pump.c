@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "proxy/chan.h"
+#include "proxy/cmdctl.h"
 #include "proxy/conn.h"
 #include "proxy/xfer.h"
 #include "recorder/recorder.h"
@@ -24,6 +25,7 @@ struct pump_dir {
 	int *rx_flag;             /* set by the data callback */
 	int *drained;             /* set here at EOF with nothing left */
 	struct pump_carry *carry; /* what the destination did not take yet */
+	int track;                /* command tracking: 1 operator input, 2 target output */
 };
 
 /* Write what fits of buf to the destination; returns bytes taken (0 while
@@ -118,6 +120,10 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 			*d->rx_flag = 0;
 			return moved;
 		}
+		if (ch->cmd != NULL && d->track == 1)
+			n = (int)cmdctl_input(ch, k->buf, (size_t)n); /* may hold back a blocked Enter */
+		else if (ch->cmd != NULL && d->track == 2)
+			cmdctl_output(ch, k->buf, (size_t)n);
 		if (c->rec != NULL) {
 			r = rec_write(c->rec, d->rec_type, ch->num, k->buf, (size_t)n);
 			if (r != 0 && conn_rec_failed(c, r) != 0)
@@ -159,6 +165,7 @@ pump_chan(struct chan *ch)
 	in.rx_flag = &ch->down_rx;
 	in.drained = &ch->down_drained;
 	in.carry = &ch->carry_in;
+	in.track = 1;
 	/* File transfers under inspection move stdin/stdout in xfer.c. */
 	if ((r = xfer_active(ch) ? xfer_pump(ch) : pump_one(ch, &in)) < 0)
 		return r;
@@ -171,6 +178,7 @@ pump_chan(struct chan *ch)
 	out.rx_flag = &ch->up_rx;
 	out.drained = &ch->up_drained_out;
 	out.carry = &ch->carry_out;
+	out.track = 2;
 	if ((r = xfer_active(ch) ? 0 : pump_one(ch, &out)) < 0)
 		return r;
 	total += r;

@@ -1,0 +1,51 @@
+/* Command audit trail and command control for the proxy (issue 6).
+ *
+ * exec channels: the command string is logged exactly (source 'exec') and
+ * checked against the command rules before the exec request is sent.
+ * pty shell channels: both byte streams feed a command extractor
+ * (recorder/cmdextract.h); every accepted line becomes a `commands` row
+ * (source 'screen'), and an Enter that would submit a line matching a block
+ * rule is held back: the target gets Ctrl-C instead (bash abandons the line
+ * and prints a fresh prompt) and the operator one line saying why.
+ *
+ * Rules (`cmdrules`) are read once per channel when it starts: a rule added
+ * while a channel is live applies to the next channel. The first matching
+ * rule in (priority, id) order decides. docs/command-control.md has the
+ * details and what matching cannot stop. */
+#ifndef GH_PROXY_CMDCTL_H
+#define GH_PROXY_CMDCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct chan;
+struct conn;
+struct cmdctl_chan;
+
+/* A channel opened: the first one remembers the time, the origin of command
+ * offsets (the recording starts with the first channel's request, a few
+ * milliseconds later, so an offset rounded down lands just before the
+ * command in gatehouse-play). */
+void cmdctl_session_begin(struct conn *c);
+
+/* An exec channel is about to go to the target: log its command, apply the
+ * rules. Returns 0 to go on, 1 when a block rule refused it (msg holds the
+ * line for the operator, without the "gatehouse: " prefix). */
+int cmdctl_exec(struct chan *ch, char *msg, size_t msglen);
+
+/* A shell channel with a pty went live: start tracking its screen (when
+ * command tracking is on). No-op for other channels. */
+void cmdctl_shell_start(struct chan *ch);
+
+/* Operator bytes read by the pump, before they are recorded and written to
+ * the target. May rewrite buf in place (a blocked Enter becomes Ctrl-C and
+ * what followed it is dropped); returns the new length (<= len). */
+size_t cmdctl_input(struct chan *ch, char *buf, size_t len);
+/* Target bytes read by the pump for the operator. */
+void cmdctl_output(struct chan *ch, const char *buf, size_t len);
+/* The operator's window changed (ch->cols, ch->rows). */
+void cmdctl_resize(struct chan *ch);
+
+void cmdctl_chan_free(struct cmdctl_chan *cc);
+
+#endif
