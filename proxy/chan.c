@@ -518,6 +518,11 @@ record_open(struct chan *ch)
 	size_t len = strlen(c->channel_types);
 	const char *type = chan_kind_name(ch);
 
+	if (ch->rec_opened) { /* a menu channel was recorded when the menu began */
+		json_decref(j);
+		return;
+	}
+	ch->rec_opened = 1;
 	json_object_set_new(j, "type", json_string(ch->kind == CK_SUBSYSTEM ? "subsystem" : type));
 	if (ch->kind == CK_EXEC)
 		json_object_set_new(j, "command", json_string(ch->command));
@@ -555,6 +560,13 @@ route(struct chan *ch)
 		return;
 	}
 	if (r == ROUTE_MENU) {
+		/* Recorded from the first channel: the menu itself (its screens
+		 * and the operator's keys) is part of the session. */
+		if (c->session_row == 0 && conn_begin_session(c) != 0) {
+			chan_refuse(ch, "the session cannot be recorded; access refused", 1);
+			return;
+		}
+		record_open(ch);
 		if (menu_start(c, ch) != 0)
 			chan_refuse(ch, "cannot show the menu", 1);
 		else
@@ -565,7 +577,8 @@ route(struct chan *ch)
 		chan_refuse(ch, msg, 1);
 		return;
 	}
-	if (c->session_row == 0 && conn_begin_session(c) != 0) {
+	/* Begins the session, or (after the menu) names its target. */
+	if (conn_begin_session(c) != 0) {
 		chan_refuse(ch, "the session cannot be recorded; access refused", 1);
 		return;
 	}

@@ -89,6 +89,7 @@ struct chan {
 	int db_row; /* the channels row exists */
 
 	struct menu *menu;
+	int rec_opened; /* channel open (and pty) recorded */
 	struct xfer *xfer;     /* file-transfer inspection (xfer.c), NULL when none */
 	unsigned xfer_rights;  /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
 	int xfer_exec;         /* enum xfer_exec_kind of an exec command (route.c) */

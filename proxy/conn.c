@@ -31,6 +31,7 @@
 #include "proxy/chan.h"
 #include "proxy/kill.h"
 #include "proxy/session-db.h"
+#include "proxy/sessrec.h"
 #include "proxy/srv-auth.h"
 #include "recorder/recorder.h"
 
@@ -156,6 +157,13 @@ audit_session(struct conn *c, const char *type, const char *result, int importan
 		json_object_set_new(j, "reason", json_string(reason));
 		json_object_set_new(j, "bytes_in", json_integer((json_int_t)c->bytes_in));
 		json_object_set_new(j, "bytes_out", json_integer((json_int_t)c->bytes_out));
+		/* The recording's chain head in the audit hash chain: the trail
+		 * then vouches for the recording, frame by frame. */
+		if (c->rec_head[0] != '\0') {
+			json_object_set_new(j, "rec_head", json_string(c->rec_head));
+			json_object_set_new(j, "rec_frames", json_integer((json_int_t)c->rec_frames));
+			json_object_set_new(j, "rec_bytes", json_integer((json_int_t)c->rec_bytes));
+		}
 	}
 	detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
@@ -172,8 +180,11 @@ conn_begin_session(struct conn *c)
 	struct sessdb_start s;
 	int r = ERR_INTERNAL;
 
-	if (c->session_row != 0)
+	/* Menu: the session began with the first channel, the target comes now. */
+	if (c->session_row != 0) {
+		sessrec_target(c); /* a failure is logged (and a recorder failure handled): not fatal */
 		return 0;
+	}
 	if (c->begin_failed)
 		return ERR_INTERNAL; /* refused once: refuse every later channel too */
 	c->begin_failed = 1;
@@ -185,9 +196,13 @@ conn_begin_session(struct conn *c)
 		goto out;
 	}
 	time_now_iso_ms(start_iso, sizeof(start_iso));
-	h = json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "version", 1, "session", c->uuid, "user", c->user->name,
-	              "source_addr", c->src_addr, "source_port", c->src_port, "source", c->source, "asset",
-	              c->asset->name, "login", c->login, "start", start_iso);
+	/* Menu sessions begin before the target is known: asset and login are
+	 * null here and named later by a REC_MARK {"target": ...}. */
+	c->target_recorded = c->asset != NULL;
+	h = json_pack("{s:i,s:s,s:s,s:s,s:i,s:s,s:s?,s:s?,s:s}", "version", 1, "session", c->uuid, "user",
+	              c->user->name, "source_addr", c->src_addr, "source_port", c->src_port, "source", c->source,
+	              "asset", c->asset != NULL ? c->asset->name : NULL, "login", c->asset != NULL ? c->login : NULL,
+	              "start", start_iso);
 	if (h == NULL || (header = json_dumps(h, JSON_COMPACT)) == NULL) {
 		r = ERR_NOMEM;
 		goto out;
@@ -209,8 +224,8 @@ conn_begin_session(struct conn *c)
 	s.user = c->user->name;
 	s.source_addr = c->src_addr;
 	s.source_port = c->src_port;
-	s.asset = c->asset->name;
-	s.login = c->login;
+	s.asset = c->asset != NULL ? c->asset->name : NULL;
+	s.login = c->asset != NULL ? c->login : NULL;
 	s.pid = (int)getpid();
 	s.recording = c->rec_path;
 	s.start_ms = time_now() * 1000;
@@ -221,8 +236,8 @@ conn_begin_session(struct conn *c)
 	}
 	c->begin_failed = 0;
 	audit_session(c, "session.start", "ok", AUDIT_INFO, NULL);
-	info("session %s: %s -> %s@%s, recording %s", c->uuid, c->user->name, c->login, c->asset->name,
-	     c->rec_path != NULL ? c->rec_path : "(none)");
+	info("session %s: %s -> %s@%s, recording %s", c->uuid, c->user->name, c->asset != NULL ? c->login : "(menu)",
+	     c->asset != NULL ? c->asset->name : "(menu)", c->rec_path != NULL ? c->rec_path : "(none)");
 	r = 0;
 out:
 	json_decref(h);
@@ -485,9 +500,13 @@ end_session(struct conn *c)
 	conn_set_end_reason(c, "closed");
 	if (c->rec != NULL) {
 		r = rec_writer_close(c->rec, c->end_reason);
-		if (r == 0)
+		if (r == 0) {
 			rec_writer_chain(c->rec, head, &frames);
-		else
+			memcpy(c->rec_head, head, sizeof(c->rec_head));
+			c->rec_frames = frames;
+			c->rec_bytes = rec_writer_bytes(c->rec);
+			sessrec_store_index(c);
+		} else
 			error("closing the recording failed: %s", gh_strerror(r));
 		rec_writer_free(c->rec);
 		c->rec = NULL;

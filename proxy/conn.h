@@ -80,6 +80,10 @@ struct conn {
 	int64_t last_db_update_ms;
 	char channel_types[128]; /* "shell,exec,sftp" as seen */
 	char end_reason[64];     /* first reason wins */
+	int target_recorded;     /* the recording and the row name the target (sessrec.c) */
+	char rec_head[65];       /* at the end: the recording's chain head (hex), frames and bytes, */
+	uint64_t rec_frames;     /* for the row and the session.end audit event */
+	uint64_t rec_bytes;
 	int64_t session_start_us; /* wall clock when the session began: origin of command offsets (cmdctl.c) */
 
 	/* shutdown */

@@ -26,6 +26,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/conn.h"
 #include "proxy/session-db.h"
+#include "proxy/sessrec.h"
 
 #define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
 #define LISTENER_KILL_MARGIN_S 10 /* after shutdown_grace, before SIGKILL */
@@ -219,7 +220,8 @@ pid_alive(int pid)
 }
 
 /* Sessions rows left 'active' by processes that no longer exist (a crash,
- * kill -9, power loss) are closed as 'aborted'. */
+ * kill -9, power loss) are closed as 'aborted', with the chain head and
+ * index of their recording rebuilt from the file (sessrec.c). */
 static void
 close_stale_sessions(const char *datadir)
 {
@@ -232,7 +234,7 @@ close_stale_sessions(const char *datadir)
 		error("cannot open %s: %s", path, gh_strerror(r));
 		return;
 	}
-	if ((r = sessdb_reap_stale(st, pid_alive, &n)) != 0)
+	if ((r = sessrec_recover_stale(st, datadir, pid_alive, &n)) != 0)
 		error("cannot close stale sessions: %s", gh_strerror(r));
 	else if (n > 0)
 		info("closed %d stale session(s) as aborted", n);

@@ -14,6 +14,7 @@
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/route.h"
+#include "proxy/sessrec.h"
 
 #define MENU_FILTER_MAX 64
 #define MENU_SCREEN_MAX 16384
@@ -140,8 +141,10 @@ draw(struct conn *c, struct chan *ch, struct menu *m)
 		PUT("  (nothing matches)\r\n");
 	PUT("\r\nfilter: %s", m->filter);
 #undef PUT
-	if (ssh_channel_window_size(ch->down) >= len && ssh_channel_write(ch->down, scr, (uint32_t)len) == (int)len)
+	if (ssh_channel_window_size(ch->down) >= len && ssh_channel_write(ch->down, scr, (uint32_t)len) == (int)len) {
 		m->dirty = 0;
+		sessrec_write(c, REC_DATA_OUT, ch->num, scr, len); /* what the operator saw */
+	}
 	free(scr);
 }
 
@@ -240,24 +243,28 @@ menu_step(struct conn *c, struct chan *ch)
 			break;
 		}
 		c->last_activity_ms = time_mono_ms(); /* typing in the menu is activity */
+		sessrec_write(c, REC_DATA_IN, ch->num, buf, (size_t)n);
+		if (ch->setup != CS_MENU)
+			return MENU_PENDING; /* the recorder failed: the channel is closing */
 		for (i = 0; i < n && res == MENU_PENDING; i++)
 			res = key(c, ch, m, buf[i]);
 	}
 	if (res == MENU_QUIT) {
-		if (ssh_channel_window_size(ch->down) > 16)
-			ssh_channel_write(ch->down, "\x1b[H\x1b[2J", 7);
-		return res;
+		if (ssh_channel_window_size(ch->down) > 16 && ssh_channel_write(ch->down, "\x1b[H\x1b[2J", 7) == 7)
+			sessrec_write(c, REC_DATA_OUT, ch->num, "\x1b[H\x1b[2J", 7);
+		return ch->setup == CS_MENU ? res : MENU_PENDING;
 	}
 	if (res == MENU_CHOSEN) {
 		char line[300];
 		int len = snprintf(line, sizeof(line), "\x1b[H\x1b[2JConnecting to %s@%s ...\r\n", c->login,
 		                   c->asset->name);
 
-		if (len > 0 && (size_t)len < sizeof(line) && ssh_channel_window_size(ch->down) >= (uint32_t)len)
-			ssh_channel_write(ch->down, line, (uint32_t)len);
+		if (len > 0 && (size_t)len < sizeof(line) && ssh_channel_window_size(ch->down) >= (uint32_t)len &&
+		    ssh_channel_write(ch->down, line, (uint32_t)len) == len)
+			sessrec_write(c, REC_DATA_OUT, ch->num, line, (size_t)len);
 		menu_free(ch->menu);
 		ch->menu = NULL;
-		return res;
+		return ch->setup == CS_MENU ? res : MENU_PENDING;
 	}
 	if (m->dirty)
 		draw(c, ch, m);

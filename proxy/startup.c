@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/privdrop.h"
 #include "common/secret.h"
 #include "common/store.h"
@@ -47,13 +48,34 @@ check_host_key(const struct gh_config *cfg, const char *datadir, char *msg, size
 
 /* What the connection processes need from the data directory. */
 static int
-check_data(const char *datadir, char *msg, size_t msglen)
+check_recordings(const char *datadir, char *msg, size_t msglen)
+{
+	struct stat sb;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/recordings", datadir);
+	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(msg, msglen, "the recordings directory %s does not exist", path);
+		return ERR_NOTFOUND;
+	}
+	snprintf(path, sizeof(path), "%s/recordings/.startup-probe-XXXXXX", datadir);
+	if ((fd = mkstemp(path)) < 0) {
+		snprintf(msg, msglen, "cannot create a file in %s/recordings: %s", datadir, strerror(errno));
+		return ERR_IO;
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+static int
+check_data(const char *datadir, int rec_fail_open, char *msg, size_t msglen)
 {
 	struct store *st = NULL;
 	struct secret_key *mk = NULL;
-	struct stat sb;
 	char path[4096];
-	int fd, r;
+	int r;
 
 	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
 	if ((r = store_open(path, 0, &st)) != 0) {
@@ -79,26 +101,21 @@ check_data(const char *datadir, char *msg, size_t msglen)
 		return r;
 	}
 	secret_key_free(mk);
-	snprintf(path, sizeof(path), "%s/recordings", datadir);
-	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(msg, msglen, "the recordings directory %s does not exist", path);
-		return ERR_NOTFOUND;
+	if ((r = check_recordings(datadir, msg, msglen)) != 0 && rec_fail_open) {
+		/* The administrator chose to let sessions run unrecorded rather
+		 * than refuse them: say it loudly, but start. */
+		error("%s: sessions will run unrecorded (recording_failure = open)", msg);
+		msg[0] = '\0';
+		r = 0;
 	}
-	snprintf(path, sizeof(path), "%s/recordings/.startup-probe-XXXXXX", datadir);
-	if ((fd = mkstemp(path)) < 0) {
-		snprintf(msg, msglen, "cannot create a file in %s/recordings: %s", datadir, strerror(errno));
-		return ERR_IO;
-	}
-	close(fd);
-	unlink(path);
-	return 0;
+	return r;
 }
 
 /* Root: the checks run in a child that has dropped to the service user, so
  * they see exactly what the connection processes will see; the child sends
  * its one line back through a pipe. */
 static int
-check_as(uid_t uid, gid_t gid, const char *datadir, char *msg, size_t msglen)
+check_as(uid_t uid, gid_t gid, const char *datadir, int rec_fail_open, char *msg, size_t msglen)
 {
 	int p[2], status = 0, r;
 	ssize_t n;
@@ -123,7 +140,7 @@ check_as(uid_t uid, gid_t gid, const char *datadir, char *msg, size_t msglen)
 			snprintf(line, sizeof(line), "cannot drop privileges to %s: %s", PRIV_SERVICE_USER,
 			         gh_strerror(r));
 		else
-			r = check_data(datadir, line, sizeof(line));
+			r = check_data(datadir, rec_fail_open, line, sizeof(line));
 		if (r != 0 && write(p[1], line, strlen(line)) < 0)
 			r = ERR_IO;
 		_exit(r != 0 ? 1 : 0);
@@ -161,7 +178,7 @@ startup_check(const struct gh_config *cfg, const char *datadir, char *msg, size_
 	if ((r = check_host_key(cfg, datadir, msg, msglen)) != 0)
 		return r;
 	if (getuid() != 0 && geteuid() != 0)
-		return check_data(datadir, msg, msglen);
+		return check_data(datadir, cfg->recording_fail_open, msg, msglen);
 	if ((r = priv_service_user(&uid, &gid)) != 0) {
 		snprintf(msg, msglen, "running as root and the service user %s does not exist", PRIV_SERVICE_USER);
 		return r;
@@ -175,5 +192,5 @@ startup_check(const struct gh_config *cfg, const char *datadir, char *msg, size_
 		         (unsigned)sb.st_uid, PRIV_SERVICE_USER, PRIV_SERVICE_USER, datadir);
 		return ERR_DENIED;
 	}
-	return check_as(uid, gid, datadir, msg, msglen);
+	return check_as(uid, gid, datadir, cfg->recording_fail_open, msg, msglen);
 }

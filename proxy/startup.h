@@ -12,8 +12,9 @@
  * user when started as root, checked in a forked child that drops to it):
  * the data directory is owned by the service user (root only), the host key
  * loads, the database opens and takes a write lock, the master key loads,
- * recordings/ accepts a new file. Returns 0, or a negative enum gh_err with
- * one line for the operator in msg. */
+ * recordings/ accepts a new file (only a warning with recording_failure =
+ * open: sessions then run unrecorded, as configured). Returns 0, or a
+ * negative enum gh_err with one line for the operator in msg. */
 int startup_check(const struct gh_config *cfg, const char *datadir, char *msg, size_t msglen);
 
 #endif

@@ -57,6 +57,20 @@ else
 	try_start rec "cannot create a file in $GH_DATA/recordings"
 	chmod 0700 "$GH_DATA/recordings"
 fi
+# With recording_failure = open the administrator chose unrecorded sessions
+# over refused ones: an unusable recordings/ is a warning, not a refusal.
+chmod 0500 "$GH_DATA/recordings"
+[ "$(id -u)" -eq 0 ] && chown root: "$GH_DATA/recordings"
+cp "$GH_DATA/gatehouse.conf" "$GH_T/conf.saved"
+gh_conf 'recording_failure = open'
+start_gatehoused
+grep -q "sessions will run unrecorded (recording_failure = open)" "$GH_LOG" ||
+	gh_fail "no warning about the unusable recordings directory"
+kill -TERM "$GH_PID"
+wait "$GH_PID" 2>/dev/null || true
+cp "$GH_T/conf.saved" "$GH_DATA/gatehouse.conf"
+[ "$(id -u)" -eq 0 ] && chown -R gatehouse: "$GH_DATA"
+chmod 0700 "$GH_DATA/recordings"
 # recordings/ missing altogether.
 mv "$GH_DATA/recordings" "$GH_DATA/recordings.away"
 try_start norec "recordings directory $GH_DATA/recordings does not exist"
