@@ -74,6 +74,30 @@ if [ -x "$GH_B/gatehouse-play" ]; then
 		gh_fail "gatehouse-play --verify: $(cat "$GH_T/play.out")"
 fi
 
+# Only the connection process dies (the daemon lives on): the listener
+# recovers its row at once.
+gh_user cory
+gh_grant cory web01 "$TGT_LOGIN"
+gh_ssh "cory@$TGT_LOGIN@web01" 'i=0; while :; do i=$((i+1)); echo TOCK_$i.; sleep 0.1; done' </dev/null \
+	>"$GH_T/cory.out" 2>"$GH_T/cory.err" &
+sshpid=$!
+gh_keep_pid $sshpid
+gh_wait_for 30 grep -q 'TOCK_20\.' "$GH_T/cory.out" || gh_fail "the second session does not print"
+cpid=$(gh_sql "SELECT pid FROM sessions WHERE user = 'cory' AND state = 'active'")
+[ -n "$cpid" ] || gh_fail "no active row for the second session"
+sleep 1.2
+kill -KILL "$cpid"
+gh_wait_for 10 bash -c "[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$GH_DATA/gatehouse.db' \"SELECT end_reason FROM sessions WHERE user = 'cory'\")\" = aborted ]" ||
+	gh_fail "the killed connection's row was not closed as aborted while the daemon runs"
+kill "$sshpid" 2>/dev/null
+gh_daemon_alive || gh_fail "the daemon died with its connection process"
+crec=$(gh_sql "SELECT recording FROM sessions WHERE user = 'cory'")
+"$RECDUMP" "$crec" >"$GH_T/dump3.txt" 2>&1 || gh_fail "second recording unreadable"
+gh_expect_eq "second rec_head" "$(gh_sql "SELECT rec_head FROM sessions WHERE user = 'cory'")" \
+	"$(tail -1 "$GH_T/dump3.txt" | sed -nE 's/.* head=([0-9a-f]{64}) .*/\1/p')"
+gh_expect_eq "second session.end audited" \
+	"$(gh_sql "SELECT count(*) FROM audit WHERE type = 'session.end' AND actor = 'cory' AND result = 'aborted'")" 1
+
 # A normal session afterwards stores its index too, and its session.end
 # carries the chain head of the closed recording.
 gh_user cora
