@@ -497,9 +497,11 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 	}
 	if (a.argc == 1 &&
 	    (strcmp(a.argv[0], "exit") == 0 || strcmp(a.argv[0], "quit") == 0 || strcmp(a.argv[0], "logout") == 0)) {
+		/* At the prompt, leaving is not a failure; a script (no pty)
+		 * ends with the status of its last command. */
 		sh->finished = 1;
 		argv_split_free(&a);
-		return sh->status;
+		return sh->mode == SM_TTY ? 0 : sh->status;
 	}
 	if (strcmp(a.argv[0], "init") == 0) {
 		put_str(sh, "gatehouse: 'init' runs only locally on the bastion (gatehouse-admin init)\n");
@@ -529,6 +531,9 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 	take_mem(sh, &rs.out, 0);
 	take_mem(sh, &rs.err, 1);
 	audit_command(sh, a.argc, a.argv, NULL, status);
+	if (status == ADMIN_EXIT_USAGE && sh->c->user->role == ROLE_OPERATOR)
+		put_fmt(sh, 1, "gatehouse: to run a command on a server, connect as %s@LOGIN@ASSET@bastion\n",
+		        sh->c->user->name);
 out:
 	if (rs.out.f != NULL)
 		fclose(rs.out.f);
@@ -754,7 +759,9 @@ csi_key(struct role_shell *sh, char final)
 	}
 }
 
-/* One key byte at the prompt. Returns 1 when a command line was run. */
+/* One key byte at the prompt. Returns 2 for Enter (the caller submits once
+ * the bytes up to here are consumed: a secret prompt reads what follows), 1
+ * when the shell is to end, else 0. */
 static int
 key(struct role_shell *sh, unsigned char b)
 {
@@ -777,7 +784,7 @@ key(struct role_shell *sh, unsigned char b)
 	switch (b) {
 	case 0x1b: sh->es = ES_ESC; return 0;
 	case '\r':
-	case '\n': submit(sh); return 1;
+	case '\n': return 2; /* the caller consumes the line's bytes, then submits */
 	case 0x01:
 		sh->pos = 0;
 		sh->redraw = 1;
@@ -805,6 +812,7 @@ key(struct role_shell *sh, unsigned char b)
 	case 0x04: /* ^D: leave on an empty line, else delete under the cursor */
 		if (sh->llen == 0) {
 			put_str(sh, "\n");
+			sh->status = 0;
 			sh->finished = 1;
 			return 1;
 		}
@@ -974,12 +982,13 @@ role_shell_step(struct chan *ch)
 	if (sh->job != NULL && !sh->finished)
 		step_job(sh);
 	else if (sh->mode == SM_TTY && !sh->finished) {
-		for (i = 0; i < sh->inlen && !sh->finished && sh->job == NULL; i++)
-			if (key(sh, sh->in[i])) {
-				i++;
-				break;
-			}
+		int k = 0;
+
+		for (i = 0; i < sh->inlen && k == 0; i++)
+			k = key(sh, sh->in[i]);
 		consume(sh, i);
+		if (k == 2)
+			submit(sh);
 		if (sh->redraw && !sh->finished && sh->job == NULL)
 			redraw(sh);
 		if (sh->in_eof && sh->inlen == 0)
