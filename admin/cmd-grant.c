@@ -3,6 +3,8 @@
  * Every part of a grant is validated here with the same parsers that the
  * evaluation in auth/grant.c uses, so a grant that is stored is a grant
  * that evaluates as written. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +17,88 @@
 #include "common/err.h"
 #include "common/timeutil.h"
 
+/* A tunnel destination: HOST:PORT, HOST a DNS name or an IPv4 address,
+ * or [IPv6]:PORT; PORT 1-65535. Written back normalised (lower case, no
+ * leading zeros) as the proxy compares it (proxy/route.c). */
+static int
+forward_to_parse(const char *s, char *out, size_t outlen, char *why, size_t whylen)
+{
+	const char *colon, *host = s, *p;
+	size_t hlen;
+	char *end = NULL;
+	long port;
+	char h[256];
+	struct in6_addr a6;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':') {
+			snprintf(why, whylen, "expected [IPV6]:PORT");
+			return ERR_INVALID;
+		}
+		host = s + 1;
+		hlen = (size_t)(rb - host);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL) {
+			snprintf(why, whylen, "expected HOST:PORT");
+			return ERR_INVALID;
+		}
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= sizeof(h)) {
+		snprintf(why, whylen, "the host must have 1 to 255 characters");
+		return ERR_INVALID;
+	}
+	memcpy(h, host, hlen);
+	h[hlen] = '\0';
+	if (s[0] == '[') {
+		if (inet_pton(AF_INET6, h, &a6) != 1) {
+			snprintf(why, whylen, "not an IPv6 address between the brackets");
+			return ERR_INVALID;
+		}
+	} else {
+		for (p = h; *p != '\0'; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-') {
+				snprintf(why, whylen, "character '%c' is not allowed in a host name", *p);
+				return ERR_INVALID;
+			}
+		}
+		if (h[0] == '-' || h[0] == '.') {
+			snprintf(why, whylen, "a host name starts with a letter or a digit");
+			return ERR_INVALID;
+		}
+	}
+	errno = 0;
+	if (colon[1] < '0' || colon[1] > '9' || (port = strtol(colon + 1, &end, 10), errno != 0) || *end != '\0' ||
+	    port < 1 || port > 65535) {
+		snprintf(why, whylen, "the port must be a number from 1 to 65535");
+		return ERR_INVALID;
+	}
+	for (p = h; *p != '\0'; p++)
+		h[p - h] = (char)tolower((unsigned char)*p);
+	snprintf(out, outlen, s[0] == '[' ? "[%s]:%ld" : "%s:%ld", h, port);
+	return 0;
+}
+
 int
 cmd_grant_add(struct admin_ctx *ctx, int argc, char **argv)
 {
-	enum { O_USER, O_GROUP, O_ASSET, O_AGROUP, O_LOGIN, O_RIGHTS, O_EXPIRES, O_HOURS, O_FROM };
+	enum { O_USER, O_GROUP, O_ASSET, O_AGROUP, O_LOGIN, O_RIGHTS, O_EXPIRES, O_HOURS, O_FROM, O_FWD };
 	static const struct admin_opt opts[] = {
-	        {"user", 1, 0},   {"group", 1, 0},   {"asset", 1, 0}, {"asset-group", 1, 0}, {"login", 1, 0},
-	        {"rights", 1, 0}, {"expires", 1, 0}, {"hours", 1, 0}, {"from", 1, 1},        {0},
+	        {"user", 1, 0},
+	        {"group", 1, 0},
+	        {"asset", 1, 0},
+	        {"asset-group", 1, 0},
+	        {"login", 1, 0},
+	        {"rights", 1, 0},
+	        {"expires", 1, 0},
+	        {"hours", 1, 0},
+	        {"from", 1, 1},
+	        {"forward-to", 1, 1},
+	        {0},
 	};
 	const struct admin_cmd *cmd = admin_cmd_by_run(cmd_grant_add);
 	struct admin_args a;
@@ -29,7 +106,8 @@ cmd_grant_add(struct admin_ctx *ctx, int argc, char **argv)
 	struct user_rec *u = NULL;
 	struct asset_rec *as = NULL;
 	char why[256] = "", obj[64], rights[128], *sources = NULL, *detail = NULL, *who = NULL, *what = NULL;
-	size_t slen = 0;
+	char *fwd = NULL;
+	size_t slen = 0, flen = 0;
 	int64_t id = 0;
 	json_t *dj = NULL;
 	int r, ret = ADMIN_EXIT_FAIL;
@@ -86,6 +164,25 @@ cmd_grant_add(struct admin_ctx *ctx, int argc, char **argv)
 		sources = ns;
 		slen += (size_t)sprintf(sources + slen, "%s%s", slen > 0 ? "," : "", c);
 	}
+	for (size_t i = 0; i < a.nlist[O_FWD]; i++) {
+		const char *d = a.list[O_FWD][i];
+		char norm[300], *nf;
+
+		if (forward_to_parse(d, norm, sizeof(norm), why, sizeof(why)) != 0) {
+			ret = admin_usage(ctx, cmd, "invalid --forward-to '%s': %s", d, why);
+			goto out;
+		}
+		if ((nf = realloc(fwd, flen + strlen(norm) + 2)) == NULL) {
+			admin_fail(ctx, "out of memory");
+			goto out;
+		}
+		fwd = nf;
+		flen += (size_t)sprintf(fwd + flen, "%s%s", flen > 0 ? "," : "", norm);
+	}
+	if (fwd != NULL && !(g.rights & RIGHT_FORWARD)) {
+		ret = admin_usage(ctx, cmd, "--forward-to needs the forward right (--rights ...,forward)");
+		goto out;
+	}
 	if (admin_check_name(ctx, NAME_LOGIN, a.val[O_LOGIN]) != 0)
 		goto out;
 	if (a.set[O_USER]) {
@@ -107,6 +204,7 @@ cmd_grant_add(struct admin_ctx *ctx, int argc, char **argv)
 	g.login = (char *)a.val[O_LOGIN];
 	g.hours = (char *)a.val[O_HOURS];
 	g.sources = sources;
+	g.forward_to = fwd;
 	g.created = time_now();
 	grant_rights_format(g.rights, rights, sizeof(rights));
 	if (asprintf(&who, "%s:%s", a.set[O_USER] ? "user" : "group", a.set[O_USER] ? u->name : a.val[O_GROUP]) < 0 ||
@@ -116,8 +214,9 @@ cmd_grant_add(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fail(ctx, "out of memory");
 		goto out;
 	}
-	dj = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "to", who, "on", what, "login", g.login, "rights", rights,
-	               "expires", out_time(g.expires), "hours", out_str(g.hours), "from", out_str(g.sources));
+	dj = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "to", who, "on", what, "login", g.login, "rights", rights,
+	               "expires", out_time(g.expires), "hours", out_str(g.hours), "from", out_str(g.sources),
+	               "forward_to", out_str(g.forward_to));
 	detail = dj != NULL ? json_dumps(dj, JSON_COMPACT) : NULL;
 	if ((r = store_begin(ctx->st)) != 0) {
 		admin_fail(ctx, "cannot start a transaction: %s", gh_strerror(r));
@@ -138,6 +237,7 @@ out:
 	user_rec_free(u);
 	asset_rec_free(as);
 	free(sources);
+	free(fwd);
 	free(detail);
 	free(who);
 	free(what);
@@ -186,11 +286,11 @@ cmd_grant_list(struct admin_ctx *ctx, int argc, char **argv)
 		             g->asset_id != 0 ? (g->asset_name ? g->asset_name : "?")
 		                              : (g->asset_group_name ? g->asset_group_name : "?")) < 0)
 			on = NULL;
-		json_array_append_new(rows,
-		                      json_pack("{s:I,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)g->id, "to",
-		                                out_str(to), "on", out_str(on), "login", g->login, "rights", rights,
-		                                "expires", out_time(g->expires), "hours", out_str(g->hours), "from",
-		                                out_str(g->sources), "created", out_time(g->created)));
+		json_array_append_new(
+		        rows, json_pack("{s:I,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)g->id, "to",
+		                        out_str(to), "on", out_str(on), "login", g->login, "rights", rights, "expires",
+		                        out_time(g->expires), "hours", out_str(g->hours), "from", out_str(g->sources),
+		                        "forward_to", out_str(g->forward_to), "created", out_time(g->created)));
 		free(to);
 		free(on);
 	}

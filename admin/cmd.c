@@ -68,12 +68,14 @@ const struct admin_cmd admin_commands[] = {
 	{"account remove", cmd_account_remove, SA, 1, "ASSET LOGIN", "remove a target account", NULL},
 	{"grant add", cmd_grant_add, SA, 1,
 	 "(--user U | --group G) (--asset A | --asset-group AG) --login L [--rights R,...] [--expires ISO8601] "
-	 "[--hours SPEC] [--from CIDR]...",
+	 "[--hours SPEC] [--from CIDR]... [--forward-to HOST:PORT]...",
 	 "grant a user or group a login on an asset or asset group",
 	 "  --rights R,...      shell,exec,upload,download,forward (default shell,exec,upload,download)\n"
 	 "  --expires ISO8601   end of the grant, e.g. 2026-12-31 or 2026-12-31T18:00+08:00\n"
 	 "  --hours SPEC        time windows in the configured time zone, e.g. 'Mon-Fri 09:00-18:00'\n"
-	 "  --from CIDR         allowed source network (repeatable), e.g. 10.0.0.0/8\n"},
+	 "  --from CIDR         allowed source network (repeatable), e.g. 10.0.0.0/8\n"
+	 "  --forward-to H:P    tunnel destination (ssh -L/-W, repeatable; needs the forward right),\n"
+	 "                      reached from the target, e.g. 127.0.0.1:8080 or [::1]:5432\n"},
 	{"grant list", cmd_grant_list, SA, 1, "[--user U] [--asset A]", "list grants", NULL},
 	{"grant remove", cmd_grant_remove, SA, 1, "ID", "remove a grant", NULL},
 	{"audit list", cmd_audit_list, SA | AU, 1, "[--since ISO8601] [--type T]", "list audit events",

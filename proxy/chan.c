@@ -45,6 +45,7 @@ chan_kind_name(const struct chan *ch)
 	case CK_SHELL: return "shell";
 	case CK_EXEC: return "exec";
 	case CK_SUBSYSTEM: return ch->command != NULL ? ch->command : "subsystem";
+	case CK_TUNNEL: return "direct-tcpip";
 	default: return "none";
 	}
 }
@@ -274,6 +275,39 @@ chan_new(struct conn *c, ssh_session srv)
 	return ch;
 }
 
+struct chan *
+chan_new_tunnel(struct conn *c, ssh_channel down, const char *host, int port, int unrecorded)
+{
+	struct chan *ch = calloc(1, sizeof(*ch));
+	char dest[300];
+
+	if (ch == NULL)
+		return NULL;
+	snprintf(dest, sizeof(dest), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	if ((ch->fwd_host = strdup(host)) == NULL || (ch->command = strdup(dest)) == NULL) {
+		free(ch->fwd_host);
+		free(ch);
+		return NULL;
+	}
+	ch->c = c;
+	ch->down = down;
+	ch->num = c->next_chan_num++;
+	ch->kind = CK_TUNNEL;
+	ch->fwd_port = port;
+	ch->fwd_unrecorded = unrecorded;
+	ch->down_cb.userdata = ch;
+	ch->down_cb.channel_data_function = down_data_cb;
+	ch->down_cb.channel_eof_function = down_eof_cb;
+	ch->down_cb.channel_close_function = down_close_cb;
+	ssh_callbacks_init(&ch->down_cb);
+	ssh_set_channel_callbacks(ch->down, &ch->down_cb);
+	ch->setup = CS_ROUTE; /* decided already: session, target connection, forward open */
+	ch->next = c->chans;
+	c->chans = ch;
+	c->chans_ever = 1;
+	return ch;
+}
+
 void
 chan_free(struct chan *ch)
 {
@@ -294,6 +328,7 @@ chan_free(struct chan *ch)
 		free(ch->env_value[i]);
 	}
 	free(ch->command);
+	free(ch->fwd_host);
 	free(ch->exit_signal);
 	free(ch);
 }
@@ -528,6 +563,10 @@ record_open(struct chan *ch)
 		json_object_set_new(j, "command", json_string(ch->command));
 	if (ch->kind == CK_SUBSYSTEM)
 		json_object_set_new(j, "subsystem", json_string(ch->command));
+	if (ch->kind == CK_TUNNEL) {
+		json_object_set_new(j, "destination", json_string(ch->command));
+		json_object_set_new(j, "unrecorded", json_boolean(ch->fwd_unrecorded));
+	}
 	rec_json(ch, REC_CHANNEL_OPEN, j);
 	if (ch->has_pty) {
 		j = json_object();
@@ -551,7 +590,8 @@ route(struct chan *ch)
 	char msg[384];
 	int r;
 
-	r = route_channel(c, ch, msg, sizeof(msg));
+	/* A tunnel was decided when it was opened (tunnel.c). */
+	r = ch->kind == CK_TUNNEL ? ROUTE_OK : route_channel(c, ch, msg, sizeof(msg));
 	if (r == ROUTE_SHELL) {
 		if (role_shell_start(c, ch) != 0)
 			chan_refuse(ch, "cannot start the role shell", 1);
@@ -622,7 +662,10 @@ up_setup(struct chan *ch)
 
 	switch (ch->setup) {
 	case CS_UP_OPEN:
-		rc = ssh_channel_open_session(ch->up);
+		if (ch->kind == CK_TUNNEL)
+			rc = ssh_channel_open_forward(ch->up, ch->fwd_host, ch->fwd_port, "127.0.0.1", 0);
+		else
+			rc = ssh_channel_open_session(ch->up);
 		if (rc == SSH_OK)
 			ch->setup = CS_UP_PTY;
 		break;
@@ -646,7 +689,9 @@ up_setup(struct chan *ch)
 		ch->setup = CS_UP_START;
 		break;
 	case CS_UP_START:
-		if (ch->kind == CK_SHELL)
+		if (ch->kind == CK_TUNNEL)
+			rc = SSH_OK; /* a tunnel has no program */
+		else if (ch->kind == CK_SHELL)
 			rc = ssh_channel_request_shell(ch->up);
 		else if (ch->kind == CK_EXEC)
 			rc = ssh_channel_request_exec(ch->up, ch->command);

@@ -16,7 +16,7 @@ struct conn;
 struct menu;
 struct xfer;
 
-enum chan_kind { CK_NONE, CK_SHELL, CK_EXEC, CK_SUBSYSTEM };
+enum chan_kind { CK_NONE, CK_SHELL, CK_EXEC, CK_SUBSYSTEM, CK_TUNNEL /* direct-tcpip (tunnel.c) */ };
 
 /* Setup and life of a channel pair. */
 enum chan_setup {
@@ -89,10 +89,13 @@ struct chan {
 	int db_row; /* the channels row exists */
 
 	struct menu *menu;
-	int rec_opened; /* channel open (and pty) recorded */
 	struct xfer *xfer;     /* file-transfer inspection (xfer.c), NULL when none */
 	unsigned xfer_rights;  /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
 	int xfer_exec;         /* enum xfer_exec_kind of an exec command (route.c) */
+	char *fwd_host;        /* CK_TUNNEL: destination, opened from the target */
+	int fwd_port;
+	int fwd_unrecorded;    /* the destination is the target's own SSH service */
+	int rec_opened; /* channel open (and pty) recorded */
 	struct cmdctl_chan *cmd; /* command audit and rules (cmdctl.c), NULL when not tracked */
 };
 
@@ -107,6 +110,10 @@ void chan_end_all(struct conn *c, const char *message);
 /* The target connection is gone: every up channel is closed. */
 void chan_up_lost(struct conn *c);
 void chan_free(struct chan *ch);
+/* A direct-tcpip channel the operator opened (accepted by tunnel.c after
+ * the policy allowed it): its target side is opened from the target to
+ * host:port. */
+struct chan *chan_new_tunnel(struct conn *c, ssh_channel down, const char *host, int port, int unrecorded);
 /* Refuse the channel with a message (and exit status). */
 void chan_refuse(struct chan *ch, const char *message, int status);
 /* Record a message to the operator's stderr (best effort, window permitting). */

@@ -33,6 +33,7 @@
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
 #include "proxy/srv-auth.h"
+#include "proxy/tunnel.h"
 #include "recorder/recorder.h"
 
 #define GH_MASTER_KEY_FILE "master.key"
@@ -347,9 +348,9 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 			return 1;
 		switch (ssh_message_subtype(msg)) {
 		case SSH_CHANNEL_DIRECT_TCPIP:
-			audit_forward(c, "direct-tcpip", ssh_message_channel_request_open_destination(msg),
-			              ssh_message_channel_request_open_destination_port(msg));
-			break;
+			/* ssh -L / -W / -J: the grant decides (tunnel.c); a refusal
+			 * is audited there and answered by libssh's default reply. */
+			return tunnel_open(c, msg);
 		case SSH_CHANNEL_X11: audit_forward(c, "x11", NULL, 0); break;
 		default: audit_forward(c, "channel", NULL, 0); break;
 		}

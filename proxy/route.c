@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -322,6 +323,94 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 	}
 	audit_route(c, c->asset->name, c->login, kind, ch->command, "ok", AUDIT_INFO, rights_note, d.grant_id);
 	r = ROUTE_OK;
+out:
+	free(agids);
+	facts_free(&f);
+	return r;
+}
+
+/* forward_to is a comma-separated list of HOST:PORT ([V6]:PORT). */
+static int
+forward_listed(const char *list, const char *host, int port)
+{
+	char want[300];
+	const char *p = list, *e;
+	size_t n;
+
+	if (list == NULL)
+		return 0;
+	snprintf(want, sizeof(want), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	n = strlen(want);
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && strncasecmp(p, want, n) == 0)
+			return 1;
+		p = *e != '\0' ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* The tunnel is opened from the target: its own address, or its loopback,
+ * on its SSH port reaches its sshd (ssh -J through the bastion). */
+static int
+is_target_ssh(const struct asset_rec *a, const char *host, int port)
+{
+	if (port != a->port)
+		return 0;
+	return strcasecmp(host, a->host) == 0 || strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	       strcmp(host, "::1") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
+int
+route_tunnel(struct conn *c, const char *host, int port, int *to_target, char *msg, size_t msglen)
+{
+	struct facts f, one;
+	struct grant_decision d;
+	int64_t *agids = NULL;
+	size_t nagids = 0, i;
+	int r = ROUTE_REFUSED;
+
+	*to_target = 0;
+	msg[0] = '\0';
+	if (facts_load(c, &f) != 0) {
+		snprintf(msg, msglen, "internal error while checking grants");
+		return ROUTE_REFUSED;
+	}
+	if (!c->target_chosen) {
+		if (c->spec.asset[0] == '\0') {
+			snprintf(msg, msglen, "a tunnel goes through a target: connect as %s@LOGIN@ASSET@bastion",
+			         c->user->name);
+			goto out;
+		}
+		if (resolve_direct(c, &f, RIGHT_FORWARD, msg, msglen) != ROUTE_OK)
+			goto out;
+	}
+	*to_target = is_target_ssh(c->asset, host, port);
+	if (store_asset_group_ids(c->st, c->asset->id, &agids, &nagids) != 0) {
+		snprintf(msg, msglen, "internal error while checking grants");
+		goto out;
+	}
+	if (evaluate(c, &f, c->asset, agids, nagids, c->login, RIGHT_FORWARD, &d) != 0 || !d.allow) {
+		snprintf(msg, msglen, "%s", d.message[0] ? d.message : "no forward right");
+		goto out;
+	}
+	/* The destination must be listed on a grant that itself allows the
+	 * forward right now (not on any other grant of the user). */
+	one = f;
+	for (i = 0; i < f.nrules; i++) {
+		if (!forward_listed(f.rules[i].forward_to, host, port))
+			continue;
+		one.rules = &f.rules[i];
+		one.nrules = 1;
+		if (evaluate(c, &one, c->asset, agids, nagids, c->login, RIGHT_FORWARD, &d) == 0 && d.allow) {
+			r = ROUTE_OK;
+			goto out;
+		}
+	}
+	snprintf(msg, msglen, "%s:%d is not a tunnel destination of your grant on %s%s", host, port, c->asset->name,
+	         *to_target ? " (the target's own SSH service: an unrecorded tunnel must be listed explicitly)" : "");
 out:
 	free(agids);
 	facts_free(&f);

@@ -169,8 +169,7 @@ control_line(struct scp *s)
 		}
 		s->dir[s->dirlen[--s->depth]] = '\0';
 		return;
-	case 'T':
-		return; /* times of the next entry: not logged */
+	case 'T': return; /* times of the next entry: not logged */
 	case '\001':
 	case '\002':
 		memset(&ev, 0, sizeof(ev));

@@ -27,13 +27,13 @@ enum scp_event_kind {
 
 struct scp_event {
 	enum scp_event_kind kind;
-	const char *path;  /* directory prefix + name, '/'-joined */
-	const char *name;  /* as sent */
-	uint32_t mode;     /* octal mode from the line */
-	uint64_t size;     /* announced size */
-	uint64_t bytes;    /* data bytes seen */
-	const char *sha256; /* hex SHA-256 of the data, NULL when incomplete */
-	int complete;      /* all bytes and the terminating '\0' seen */
+	const char *path;    /* directory prefix + name, '/'-joined */
+	const char *name;    /* as sent */
+	uint32_t mode;       /* octal mode from the line */
+	uint64_t size;       /* announced size */
+	uint64_t bytes;      /* data bytes seen */
+	const char *sha256;  /* hex SHA-256 of the data, NULL when incomplete */
+	int complete;        /* all bytes and the terminating '\0' seen */
 	const char *message; /* SCP_EV_ERROR */
 };
 

@@ -466,7 +466,9 @@ handle_content(struct sftp *s, struct handle *x, int write, uint64_t off, const 
 		x->rbytes += n;
 	if (!*seq)
 		return;
-	if (off != *next || EVP_DigestUpdate(ctx, d, n) != 1) {
+	/* A directory handle has no digest: READ/WRITE on it is the target's
+	 * business to refuse, never a content to hash. */
+	if (ctx == NULL || off != *next || EVP_DigestUpdate(ctx, d, n) != 1) {
 		*seq = 0;
 		return;
 	}

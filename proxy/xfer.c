@@ -43,18 +43,19 @@
 
 struct xfer {
 	struct chan *ch;
-	struct sftp *sftp;         /* sftp subsystem */
-	struct scp *scp;           /* scp -t / -f */
-	enum xfer_exec_kind exec;  /* scp / rsync exec */
-	char exec_paths[1024];     /* path arguments of the command */
-	struct passq {             /* scp: relayed as is, observed */
+	struct sftp *sftp;        /* sftp subsystem */
+	struct scp *scp;          /* scp -t / -f */
+	enum xfer_exec_kind exec; /* scp / rsync exec */
+	char exec_paths[1024];    /* path arguments of the command */
+	struct passq {            /* scp: relayed as is, observed */
 		uint8_t *p;
 		size_t len, cap;
 	} q[2];
+	int tunnel; /* direct-tcpip: relayed as is, counted */
 	int src_eof[2];
 	int failed;
-	uint64_t files;            /* scp files seen */
-	uint64_t bytes[2];         /* scp/rsync: bytes each way */
+	uint64_t files;    /* scp files seen */
+	uint64_t bytes[2]; /* scp/rsync: bytes each way */
 };
 
 /* ---- exec commands ------------------------------------------------------- */
@@ -159,10 +160,10 @@ xfer_exec_classify(const char *command, char *paths, size_t pathslen)
 				sender = 1;
 			else if (strcmp(w, ".") == 0)
 				after_dot = 1;
-			else if (strncmp(w, "--remove-source-files", 21) == 0 || strncmp(w, "--remove-sent-files", 19) == 0 ||
-			         strncmp(w, "--log-file", 10) == 0 || strncmp(w, "--write-batch", 13) == 0 ||
-			         strncmp(w, "--only-write-batch", 18) == 0 || strncmp(w, "--daemon", 8) == 0 ||
-			         strncmp(w, "--config", 8) == 0)
+			else if (strncmp(w, "--remove-source-files", 21) == 0 ||
+			         strncmp(w, "--remove-sent-files", 19) == 0 || strncmp(w, "--log-file", 10) == 0 ||
+			         strncmp(w, "--write-batch", 13) == 0 || strncmp(w, "--only-write-batch", 18) == 0 ||
+			         strncmp(w, "--daemon", 8) == 0 || strncmp(w, "--config", 8) == 0)
 				server = -1; /* a download that writes on the target: a plain command */
 		}
 		if (server == 1)
@@ -258,11 +259,14 @@ row_audit(struct chan *ch, const char *type, const struct row *w, int importance
 	json_object_set_new(j, "session", json_string(c->uuid));
 	json_object_set_new(j, "channel", json_integer(ch->num));
 	if (c->asset != NULL)
-		json_object_set_new(j, "target", json_pack("s+s+s", c->login != NULL ? c->login : "", "@", c->asset->name));
+		json_object_set_new(j, "target",
+		                    json_pack("s+s+s", c->login != NULL ? c->login : "", "@", c->asset->name));
 	detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	conn_audit(c, c->user->name, type, w->path != NULL ? w->path : "-",
-	           !w->allowed ? "denied" : (w->status == NULL || strcmp(w->status, "ok") == 0) ? "ok" : "fail",
+	           !w->allowed                                           ? "denied"
+	           : (w->status == NULL || strcmp(w->status, "ok") == 0) ? "ok"
+	                                                                 : "fail",
 	           importance, detail);
 	free(detail);
 }
@@ -271,8 +275,14 @@ row_audit(struct chan *ch, const char *type, const struct row *w, int importance
 static int
 quiet_op(const char *op)
 {
-	static const char *const quiet[] = {"stat",     "lstat",     "realpath", "readlink", "statvfs@openssh.com",
-	                                    "limits@openssh.com", "expand-path@openssh.com", "home-directory"};
+	static const char *const quiet[] = {"stat",
+	                                    "lstat",
+	                                    "realpath",
+	                                    "readlink",
+	                                    "statvfs@openssh.com",
+	                                    "limits@openssh.com",
+	                                    "expand-path@openssh.com",
+	                                    "home-directory"};
 	size_t i;
 
 	for (i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
@@ -367,9 +377,7 @@ on_scp_event(void *ud, const struct scp_event *ev)
 		w.status = "ok";
 		row_insert(ch, &w);
 		break;
-	case SCP_EV_ERROR:
-		verbose("channel %u: scp message: %s", ch->num, ev->message);
-		break;
+	case SCP_EV_ERROR: verbose("channel %u: scp message: %s", ch->num, ev->message); break;
 	}
 	json_decref(d);
 }
@@ -379,7 +387,7 @@ on_scp_event(void *ud, const struct scp_event *ev)
 int
 xfer_active(const struct chan *ch)
 {
-	return ch->xfer != NULL && (ch->xfer->sftp != NULL || ch->xfer->scp != NULL);
+	return ch->xfer != NULL;
 }
 
 int
@@ -388,7 +396,12 @@ xfer_start(struct chan *ch)
 	struct xfer *x = NULL;
 	int r = ERR_INTERNAL;
 
-	if (ch->kind == CK_EXEC) {
+	if (ch->kind == CK_TUNNEL) {
+		if ((x = calloc(1, sizeof(*x))) == NULL)
+			return ERR_NOMEM;
+		x->ch = ch;
+		x->tunnel = 1;
+	} else if (ch->kind == CK_EXEC) {
 		enum xfer_exec_kind k = (enum xfer_exec_kind)ch->xfer_exec;
 
 		if (k == XE_NONE)
@@ -437,8 +450,26 @@ xfer_end(struct chan *ch)
 	ch->xfer = NULL;
 	sftp_free(x->sftp); /* reports handles left open */
 	scp_free(x->scp);   /* reports a file cut short */
-	if (x->exec == XE_RSYNC_UPLOAD || x->exec == XE_RSYNC_DOWNLOAD ||
-	    ((x->exec == XE_SCP_UPLOAD || x->exec == XE_SCP_DOWNLOAD) && x->files == 0)) {
+	if (x->tunnel) {
+		/* One row and one event per tunnel, with the bytes each way. */
+		memset(&w, 0, sizeof(w));
+		d = json_object();
+		json_object_set_new(d, "unrecorded", json_boolean(ch->fwd_unrecorded));
+		w.protocol = "tunnel";
+		w.op = "direct-tcpip";
+		w.path = ch->command;
+		w.bytes_written = x->bytes[SFTP_TO_TARGET];
+		w.bytes_read = x->bytes[SFTP_TO_OPERATOR];
+		w.status = "ok";
+		w.allowed = 1;
+		w.detail = d;
+		row_insert(ch, &w);
+		json_object_set_new(d, "bytes_to_destination", json_integer((json_int_t)w.bytes_written));
+		json_object_set_new(d, "bytes_from_destination", json_integer((json_int_t)w.bytes_read));
+		row_audit(ch, "tunnel.close", &w, AUDIT_INFO);
+		json_decref(d);
+	} else if (x->exec == XE_RSYNC_UPLOAD || x->exec == XE_RSYNC_DOWNLOAD ||
+	           ((x->exec == XE_SCP_UPLOAD || x->exec == XE_SCP_DOWNLOAD) && x->files == 0)) {
 		/* rsync (not parsed) and an scp that moved no file: one row for the
 		 * command, with the bytes each way. */
 		memset(&w, 0, sizeof(w));
@@ -501,8 +532,8 @@ q_feed(struct xfer *x, int dir, const uint8_t *p, size_t n)
 
 	if (x->sftp != NULL)
 		return sftp_feed(x->sftp, (enum sftp_dir)dir, p, n);
-	if (x->scp != NULL &&
-	    ((dir == SFTP_TO_TARGET && x->exec == XE_SCP_UPLOAD) || (dir == SFTP_TO_OPERATOR && x->exec == XE_SCP_DOWNLOAD))) {
+	if (x->scp != NULL && ((dir == SFTP_TO_TARGET && x->exec == XE_SCP_UPLOAD) ||
+	                       (dir == SFTP_TO_OPERATOR && x->exec == XE_SCP_DOWNLOAD))) {
 		if ((r = scp_feed(x->scp, p, n)) != 0 && x->files == 0 && !x->failed) {
 			x->failed = 1; /* logged once; the bytes still flow */
 			info("channel %u: scp stream not understood: %s", x->ch->num, scp_error(x->scp));
@@ -625,10 +656,11 @@ pump_dir(struct xfer *x, const struct xdir *d)
 			if (r == ERR_NOMEM)
 				return r;
 			/* The SFTP stream cannot be followed: end the channel. */
-			snprintf(msg, sizeof(msg), "SFTP protocol error: %s", x->sftp != NULL ? sftp_error(x->sftp) : "?");
+			snprintf(msg, sizeof(msg), "SFTP protocol error: %s",
+			         x->sftp != NULL ? sftp_error(x->sftp) : "?");
 			error("channel %u: %s", ch->num, msg);
-			conn_audit(c, c->user->name, "sftp.error", c->asset != NULL ? c->asset->name : "-", "fail", AUDIT_HIGH,
-			           NULL);
+			conn_audit(c, c->user->name, "sftp.error", c->asset != NULL ? c->asset->name : "-", "fail",
+			           AUDIT_HIGH, NULL);
 			x->failed = -1;
 			chan_refuse(ch, msg, 1);
 			return moved;

@@ -701,6 +701,30 @@ test_nonsequential_and_incomplete(void **state)
 	                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 status=incomplete"));
 }
 
+/* Found by fuzz_sftp: READ/WRITE on a directory handle (no digest). */
+static void
+test_rw_on_directory_handle(void **state)
+{
+	static struct result res;
+	struct sftp *s = sftp_new(3, on_event, &res.log);
+	struct pk a = {{0}, 0}, b = {{0}, 0}, c = {{0}, 0}, d = {{0}, 0};
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	req_path(&a, 11, 1, "/d");
+	rep_handle(&b, 1, "D");
+	req_write(&c, 2, "D", 0, "x");
+	req_read(&c, 3, "D", 0, 10);
+	rep_status(&d, 2, 4);
+	rep_data(&d, 3, "y");
+	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, a.b, a.n), 0);
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, b.b, b.n), 0);
+	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, c.b, c.n), 0);
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, d.b, d.n), 0);
+	sftp_free(s);
+	assert_non_null(strstr(res.log.s, "listing list path=/d"));
+}
+
 static void
 test_content_events(void **state)
 {
@@ -726,10 +750,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_conversation_events), cmocka_unit_test(test_split_everywhere),
-	        cmocka_unit_test(test_policy_table),        cmocka_unit_test(test_deny_between_packets),
-	        cmocka_unit_test(test_oversize_packet),     cmocka_unit_test(test_nonsequential_and_incomplete),
-	        cmocka_unit_test(test_content_events),
+	        cmocka_unit_test(test_conversation_events),    cmocka_unit_test(test_split_everywhere),
+	        cmocka_unit_test(test_policy_table),           cmocka_unit_test(test_deny_between_packets),
+	        cmocka_unit_test(test_oversize_packet),        cmocka_unit_test(test_nonsequential_and_incomplete),
+	        cmocka_unit_test(test_rw_on_directory_handle), cmocka_unit_test(test_content_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
