@@ -261,19 +261,37 @@ TARGET_LEG_CIPHER=$(grep -o 'kex: client->server cipher: [^ ]*' "$T_DIR/sshd.log
 TARGET_LEG_KEX=$(grep -o 'kex: algorithm: [^ ]*' "$T_DIR/sshd.log" | tail -n 1 | awk '{print $3}')
 say "bastion -> target leg: cipher $TARGET_LEG_CIPHER, kex $TARGET_LEG_KEX"
 
-# The per-connection processes of gatehoused (children of the listener).
-gh_conn_pids() {
-	pgrep -P "$GH_PID" 2>/dev/null
+# children_at_most PID N: PID has at most N child processes now.
+children_at_most() {
+	[ "$(pgrep -c -P "$1")" -le "$2" ]
 }
 
 # ---- figures ----------------------------------------------------------------
 
 SIZE_BYTES=$((SIZE_MB * 1024 * 1024))
 
-# timed FIGURE CIPHER PATH REP CMD...: wall time of CMD as MB/s of SIZE_BYTES.
+CLK_TCK=$(getconf CLK_TCK)
+
+# CPU ticks of every process of every path that has ended: the bench shell's
+# waited-for children (ssh, sftp, head) and those of the three servers'
+# listeners (each reaps its connection processes, which reap the target's
+# shell commands): fields cutime + cstime of /proc/PID/stat.
+cpu_ticks_all() {
+	local t=0 pid v
+	for pid in $$ "$T_PID" "$J_PID" "$GH_PID"; do
+		v=$(awk '{print $16 + $17}' "/proc/$pid/stat" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# timed FIGURE CIPHER PATH REP CMD...: wall time of CMD as MB/s of SIZE_BYTES,
+# and the CPU all processes of the path spent on it (FIGURE_cpu, s/GiB: on a
+# machine with few cores the total CPU per byte is what limits throughput).
 timed_mbs() {
-	local fig=$1 c=$2 p=$3 rep=$4 t0 t1 rc
+	local fig=$1 c=$2 p=$3 rep=$4 t0 t1 rc c0 c1
 	shift 4
+	c0=$(cpu_ticks_all)
 	t0=$(now_ns)
 	"$@"
 	rc=$?
@@ -283,6 +301,10 @@ timed_mbs() {
 		return
 	fi
 	record "$fig" "$c" "$p" "$rep" "$(awk -v b="$SIZE_BYTES" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", b/1e6/(ns/1e9)}')" MB/s
+	sleep 0.3 # let the listeners reap their connection processes
+	c1=$(cpu_ticks_all)
+	record "${fig}_cpu" "$c" "$p" "$rep" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$SIZE_BYTES" \
+		'BEGIN{printf "%.2f", t/hz/(b/1073741824)}')" s/GiB
 }
 
 up() { # up CFG CIPHER HOST
@@ -322,17 +344,18 @@ sftp_batch() {
 }
 
 fig_sftp() {
-	local c rep p cf
+	local c rep p cf reps=${BENCH_SFTP_REPS:-$((REPS < 3 ? REPS : 3))}
 	say "sftp get/put $SIZE_MB MiB"
 	truncate -s "$SIZE_BYTES" "$BT/blob"
 	cat "$BT/blob" >/dev/null
 	printf 'get %s /dev/null\n' "$BT/blob" >"$BT/sftp-get"
 	printf 'put %s /dev/null\n' "$BT/blob" >"$BT/sftp-put"
+	echo "sftp: $reps interleaved reps (BENCH_SFTP_REPS) to keep the full run under 30 min" >>"$CMDS"
 	echo "sftp get: echo 'get $BT/blob /dev/null' | sftp -q -F CFG -c CIPHER HOST  (jump: ProxyJump in CFG = sftp -J)" >>"$CMDS"
 	echo "sftp put: echo 'put $BT/blob /dev/null' | sftp -q -F CFG -c CIPHER HOST  (blob: sparse file, page cache)" >>"$CMDS"
 	for c in $CIPHERS; do
 		cf=$(cfg "$c")
-		for ((rep = 1; rep <= REPS; rep++)); do
+		for ((rep = 1; rep <= reps; rep++)); do
 			for p in $PATHS; do
 				timed_mbs sftp_get "$c" "$p" "$rep" sftp_batch "$cf" "$c" "$p" "$BT/sftp-get"
 				timed_mbs sftp_put "$c" "$p" "$rep" sftp_batch "$cf" "$c" "$p" "$BT/sftp-put"
@@ -449,7 +472,7 @@ fig_mem() {
 		[ "$HOLD_OK" -gt 0 ] || continue
 		record mem "$LAT_CIPHER" "$p" 1 "$(awk -v a=$((pss - base_pss)) -v n="$HOLD_OK" 'BEGIN{printf "%.1f", a/n}')" kB/session
 		record mem_procs "$LAT_CIPHER" "$p" 1 "$(awk -v a=$((n - base_n)) -v n="$HOLD_OK" 'BEGIN{printf "%.2f", a/n}')" procs/session
-		gh_wait_for 30 test "$(pgrep -c -P "$parents")" -le 1
+		gh_wait_for 60 children_at_most "$parents" 0
 	done
 }
 
@@ -466,7 +489,7 @@ fig_conc() {
 	say "  held $HOLD_OK of $IDLE_N (opened in $(((t1 - t0) / 1000000)) ms)"
 	[ "$HOLD_OK" -lt "$IDLE_N" ] && note "only $HOLD_OK of $IDLE_N idle sessions could be opened through the bastion"
 	end_hold
-	gh_wait_for 60 test "$(pgrep -c -P "$GH_PID")" -le 1
+	gh_wait_for 60 children_at_most "$GH_PID" 0
 	say "concurrency: $TYPE_N typing sessions, a key every 200 ms for $TYPE_S s"
 	echo "typing: echo-lat -n $TYPE_N -i 200 -d $TYPE_S -- ssh -tt HOST '$ECHO_CMD'" >>"$CMDS"
 	for p in direct bastion jump; do
@@ -475,7 +498,7 @@ fig_conc() {
 		say "  typing $p: $line"
 		awk -v c="$c" -v p="$p" -v l="$(load1)" '{printf "typing\t%s\t%s\t1\t%s\tus\t%s\n", c, p, $1, l}' \
 			"$BT/typing-$p.txt" >>"$RAW"
-		[ "$p" = bastion ] && gh_wait_for 60 test "$(pgrep -c -P "$GH_PID")" -le 1
+		[ "$p" = bastion ] && gh_wait_for 60 children_at_most "$GH_PID" 0
 	done
 }
 
@@ -546,19 +569,22 @@ fig_cpu() {
 	ssh -F "$cf" -c "$c" bastion "sleep 1; head -c $sz /dev/zero" </dev/null >/dev/null &
 	local spid=$!
 	pid=$(newest_conn)
-	perf record -q -F 999 -g -o "$BT/perf.data" -p "$pid" 2>"$BT/perf.err" &
+	perf record -q -F 999 --call-graph dwarf,16384 -o "$BT/perf.data" -p "$pid" 2>"$BT/perf.err" &
 	local ppid=$!
 	wait "$spid"
 	kill -INT "$ppid" 2>/dev/null
 	wait "$ppid" 2>/dev/null
-	perf report -i "$BT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^$' | head -n 200 >"$BT/perf-report.txt"
-	perf report -i "$BT/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep '%' | head -n 20 >"$BT/perf-dso.txt"
-	# Recorder share: zstd, SHA-256 (integrity chain) and our recorder's own symbols.
-	local share
-	share=$(perf report -i "$BT/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
-		awk '/%/ && ($0 ~ /libzstd|ZSTD|zstd|sha256|SHA256|rec_|recorder/) {gsub("%","",$1); s+=$1} END{printf "%.2f", s}')
-	record recorder_cpu_share "$c" bastion 1 "$share" "%"
-	say "  recorder symbols: $share % of the connection process's samples"
+	echo "cpu: perf record -F 999 --call-graph dwarf -p CONN_PID during ssh bastion 'head -c $sz /dev/zero'; perf report --children" >>"$CMDS"
+	perf report -i "$BT/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep '%' | grep -v '0x0000' |
+		head -n 120 >"$BT/perf-report.txt"
+	perf report -i "$BT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 20 >"$BT/perf-dso.txt"
+	# Recorder share: samples with a recorder frame (or libzstd) anywhere on
+	# the stack, each counted once (bench/perf-share.py).
+	local share zshare nsamp
+	read -r share zshare nsamp < <(perf script -i "$BT/perf.data" 2>/dev/null | "$GH_PY" bench/perf-share.py)
+	record recorder_cpu_share "$c" bastion 1 "${share:-0}" "%"
+	record zstd_cpu_share "$c" bastion 1 "${zshare:-0}" "%"
+	say "  recorder: ${share:-?} % of the connection process's $nsamp samples (zstd alone ${zshare:-?} %)"
 	# Syscalls during a smaller transfer.
 	if command -v strace >/dev/null; then
 		local ssz=$((sz / 8))
@@ -599,15 +625,15 @@ fig_seek() {
 
 # rtt_transfers CFG-SUFFIX [NETNS]: the interleaved up/down transfers.
 rtt_transfers() {
-	local c cf rep p rtt_mb=$((SIZE_MB / 4)) pre=()
+	local c cf rep p rtt_mb=$((SIZE_MB / 8)) pre=() reps=$((REPS < 3 ? REPS : 3))
 	[ -n "${2:-}" ] && pre=(ip netns exec "$2")
 	[ "$rtt_mb" -lt 16 ] && rtt_mb=16
 	local save=$SIZE_BYTES
 	SIZE_BYTES=$((rtt_mb * 1024 * 1024))
-	echo "rtt transfers: $rtt_mb MiB up/down per run, same commands as tp" >>"$CMDS"
+	echo "rtt transfers: $rtt_mb MiB up/down per run, $reps reps, same commands as tp" >>"$CMDS"
 	for c in $CIPHERS; do
 		cf=$(cfg "$c" "$1")
-		for ((rep = 1; rep <= REPS; rep++)); do
+		for ((rep = 1; rep <= reps; rep++)); do
 			for p in $PATHS; do
 				timed_mbs rtt_up "$c" "$p" "$rep" "${pre[@]}" bash -c \
 					"head -c $SIZE_BYTES /dev/zero | ssh -F $cf -c $c $p 'cat > /dev/null'"
@@ -697,11 +723,23 @@ fig_rtt() {
 	rtt_transfers rtt "$NETNS_CLI"
 }
 
+# BENCH_ONLY=hold: keep the three paths up for manual profiling (perf,
+# strace, valgrind) for BENCH_HOLD_S seconds; $BT/env.sh has what to source.
+fig_hold() {
+	{
+		echo "BT=$BT GH_PID=$GH_PID T_PID=$T_PID J_PID=$J_PID GH_DATA=$GH_DATA"
+		for c in $CIPHERS; do echo "# ssh -F $(cfg "$c") -c $c direct|jump|bastion CMD"; done
+	} >"$BT/env.sh"
+	say "holding the paths up for ${BENCH_HOLD_S:-1800} s: . $BT/env.sh"
+	sleep "${BENCH_HOLD_S:-1800}" &
+	wait $! # a TERM ends the wait at once (bash defers traps during a foreground child)
+}
+
 # ---- run --------------------------------------------------------------------
 
 echo "uptime at start: $(uptime)" >>"$NOTES"
 T_START=$(date +%s)
-for f in tp sftp setup echo mem conc rec cpu seek rtt; do
+for f in tp sftp setup echo mem conc rec cpu seek rtt hold; do
 	if want "$f"; then
 		echo "load before $f: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$NOTES"
 		"fig_$f"
