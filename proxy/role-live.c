@@ -122,6 +122,12 @@ live_start(struct admin_ctx *ctx, struct role_shell *sh, const char *what, int a
 	}
 	if (lookup(ctx, a.pos[0], &ps) != 0)
 		goto out;
+	/* Operators replay, watch and verify their own sessions only
+	 * (architecture.md, roles); another's looks like a missing one. */
+	if (!ctx->local_root && ctx->role != ROLE_AUDITOR && (ps->user == NULL || strcmp(ps->user, ctx->actor) != 0)) {
+		admin_fail(ctx, "session '%s' not found", a.pos[0]);
+		goto out;
+	}
 	if (cmd->run == cmd_verify) {
 		r = play_verify(ps, ctx->out);
 		ret = r == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAIL;

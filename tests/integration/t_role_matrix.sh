@@ -6,7 +6,8 @@
 # table says; then real uses on the boundaries: an operator lists only its
 # own sessions and cannot see or play another's, a superadmin cannot play a
 # recording, read the audit trail beyond its own actions, export or delete
-# it; an auditor reads, replays and verifies but changes nothing. Every
+# it; an operator replays only its own; an auditor reads, replays and
+# verifies but changes nothing. Every
 # command is a shell.command audit event with actor and source. Each user
 # logs in once (control master), every command is its own exec channel.
 . "$(dirname "$0")/lib-ssh.sh"
@@ -54,7 +55,7 @@ declare -A EXPECT=(
 	["cmdrule add"]=S ["cmdrule remove"]=S ["cmdrule list"]=SA
 	["audit list"]=SA ["audit verify"]=A ["audit export"]=A
 	["session list"]=SAO ["session show"]=SAO ["command list"]=SAO
-	["kill"]=SA ["play"]=A ["watch"]=A ["verify"]=A
+	["kill"]=SA ["play"]=AO ["watch"]=AO ["verify"]=AO
 )
 
 # Every command of the table (the local CLI lists them all).
@@ -131,10 +132,18 @@ role_run op1 session show "$OP2_SESSION"
 gh_expect_match "op1 show op2's session" "$ERR" "not found"
 role_run op1 session show "$OP1_SESSION"
 [ "$RC" = 0 ] || gh_fail "op1 cannot see its own session: $ERR"
+# replay, watch and verify: own sessions only (architecture.md)
 role_run op1 play "$OP2_SESSION"
-gh_expect_match "op1 play" "$ERR" "'play' is not permitted for role operator"
-role_run op1 play "$OP1_SESSION"
-[ "$RC" = 1 ] || gh_fail "an operator played a recording"
+[ "$RC" = 1 ] || gh_fail "op1 played op2's session"
+gh_expect_match "op1 play of op2's session" "$ERR" "session '$OP2_SESSION' not found"
+gh_expect_nomatch "op1 play of op2's session" "$OUT" "Welcome"
+role_run op1 verify "$OP2_SESSION"
+gh_expect_match "op1 verify of op2's session" "$ERR" "not found"
+role_run op1 watch "$OP2_SESSION"
+gh_expect_match "op1 watch of op2's session" "$ERR" "not found"
+role_run op1 play "$OP1_SESSION" --max-idle 0
+[ "$RC" = 0 ] || gh_fail "op1 cannot replay its own session: $ERR"
+gh_expect_match "op1 replays its own session" "$OUT" "Welcome to web01"
 role_run op2 session list
 gh_expect_nomatch "op2 list" "$OUT" "op1"
 
