@@ -1007,9 +1007,9 @@ role_shell_step(struct chan *ch)
 	}
 	if (sh->finished && (role_shell_pending(sh) == 0 || time_mono_ms() - sh->finish_ms > SHELL_FLUSH_WAIT))
 		chan_refuse(ch, "", sh->status);
-	/* More keys may be waiting (a pasted batch stopped at a command). */
-	if (sh->inlen > 0 || role_shell_pending(sh) > 0)
-		ch->more_pending = 1;
-	else
-		ch->more_pending = 0;
+	/* Poll again at once only when there is something to do now: keys
+	 * left after a command (a pasted batch), or output the window takes.
+	 * Output waiting for a window waits for the peer's WINDOW_ADJUST. */
+	ch->more_pending = (sh->inlen > 0 && sh->job == NULL && !sh->finished && role_shell_pending(sh) < 256 * 1024) ||
+	                   (role_shell_pending(sh) > 0 && ssh_channel_window_size(ch->down) > 0);
 }
