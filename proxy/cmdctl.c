@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "proxy/audit-sink.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "recorder/cmdextract.h"
@@ -194,11 +195,67 @@ match(const struct cmdctl_chan *cc, const char *text)
 	return NULL;
 }
 
+/* A copy for JSON exports (jansson refuses invalid UTF-8, and an exec
+ * command is arbitrary bytes): invalid sequences become '?'. The database
+ * keeps the exact bytes. */
+static char *
+utf8_copy(const char *s)
+{
+	size_t n = strlen(s), i = 0, k, need;
+	unsigned char *o = malloc(n + 1), lo, hi;
+
+	if (o == NULL)
+		return NULL;
+	memcpy(o, s, n + 1);
+	while (i < n) {
+		unsigned char b = o[i];
+
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		/* RFC 3629: lead byte, then the allowed range of the second byte
+		 * (no overlong forms, no surrogates, nothing above U+10FFFF). */
+		lo = 0x80;
+		hi = 0xbf;
+		if (b >= 0xc2 && b <= 0xdf)
+			need = 1;
+		else if (b >= 0xe0 && b <= 0xef)
+			need = 2;
+		else if (b >= 0xf0 && b <= 0xf4)
+			need = 3;
+		else
+			need = 0;
+		if (b == 0xe0)
+			lo = 0xa0;
+		else if (b == 0xed)
+			hi = 0x9f;
+		else if (b == 0xf0)
+			lo = 0x90;
+		else if (b == 0xf4)
+			hi = 0x8f;
+		for (k = 1; k <= need; k++) {
+			unsigned char c = i + k < n ? o[i + k] : 0;
+
+			if ((c & 0xc0) != 0x80 || (k == 1 && (c < lo || c > hi)))
+				break;
+		}
+		if (need == 0 || k <= need) {
+			o[i++] = '?';
+			continue;
+		}
+		i += need + 1;
+	}
+	return (char *)o;
+}
+
 static void
 store_row(struct chan *ch, const struct cmd_row *row)
 {
 	struct conn *c = ch->c;
 	sqlite3_stmt *s = NULL;
+	struct audit_sink_command ex;
+	char *text = NULL;
 	int rc;
 
 	if (c->session_row == 0)
@@ -235,6 +292,25 @@ out:
 	if (rc != SQLITE_OK)
 		error("channel %u: cannot store a command row: %s", ch->num, sqlite3_errmsg(store_db(c->st)));
 	sqlite3_finalize(s);
+	/* Streamed at once to syslog / the JSON-lines file, as configured. */
+	text = utf8_copy(row->text != NULL ? row->text : "");
+	memset(&ex, 0, sizeof(ex));
+	ex.session = c->uuid;
+	ex.channel = ch->num;
+	ex.user = c->user->name;
+	ex.asset = c->asset->name;
+	ex.login = c->login;
+	ex.ts_ms = row->t_us / 1000;
+	ex.offset_ms = row->t_us > c->session_start_us ? (row->t_us - c->session_start_us) / 1000 : 0;
+	ex.kind = row->kind;
+	ex.command = text != NULL ? text : "";
+	ex.source = row->source;
+	ex.confident = row->confident;
+	ex.truncated = row->truncated;
+	ex.action = row->action;
+	ex.rule_id = row->rule_id;
+	audit_sink_command(&ex);
+	free(text);
 }
 
 /* command.block / command.alert (importance high; critical for a block
@@ -246,16 +322,17 @@ audit_rule(struct chan *ch, const char *type, const char *result, int importance
 	struct conn *c = ch->c;
 	char object[64];
 	json_t *j;
-	char *detail = NULL;
+	char *detail = NULL, *safe = utf8_copy(text != NULL ? text : "");
 
 	j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "rule", (json_int_t)rule->id, "pattern", rule->pattern,
-	              "action", rule->block ? "block" : "alert", "command", text, "channel", (json_int_t)ch->num,
-	              "source", source, "asset", c->asset->name, "login", c->login);
+	              "action", rule->block ? "block" : "alert", "command", safe != NULL ? safe : "", "channel",
+	              (json_int_t)ch->num, "source", source, "asset", c->asset->name, "login", c->login);
 	if (j != NULL)
 		detail = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	snprintf(object, sizeof(object), "session:%s", c->uuid);
 	conn_audit(c, c->user->name, type, object, result, importance, detail);
+	free(safe);
 	free(detail);
 }
 

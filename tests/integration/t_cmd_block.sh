@@ -8,10 +8,11 @@
 #  - interactive block: the Enter is held back, the operator sees one line
 #    naming the rule, the file is absent, the line is not in the shell's
 #    history, and the next command runs at a fresh prompt;
-#  - interactive alert: runs, audited at once (before the session ends).
+#  - interactive alert: runs, audited at once (before the session ends), and
+#    both the alert and the command row stream to the JSON-lines export.
 . "$(dirname "$0")/lib-ssh.sh"
 
-gh_data_init
+gh_data_init 'audit_jsonl = audit.jsonl'
 gh_setup_web01
 for u in ex1 ex2 ia1; do
 	gh_user "$u"
@@ -68,6 +69,14 @@ gh_wait_for 10 test -e "$GH_T/alert-i" || gh_fail "the alerted interactive comma
 # The alert is audited while the session is still running.
 gh_wait_for 10 bash -c "[ \"\$(sqlite3 -readonly '$GH_DATA/gatehouse.db' \"SELECT count(*) FROM audit WHERE type = 'command.alert' AND detail LIKE '%alert-i%'\" 2>/dev/null)\" -ge 1 ]" ||
 	gh_fail "no command.alert event while the session runs"
+# shellcheck disable=SC2016
+JSONL_CHECK='import json,sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+alert = [r for r in recs if r.get("type") == "command.alert" and "alert-i" in r["detail"]["command"]]
+cmd = [r for r in recs if r.get("record") == "command" and r["command"].endswith("alert-i") and r["action"] == "alerted"]
+sys.exit(0 if alert and cmd and alert[0]["importance"] == "high" and cmd[0]["source"] == "screen" else 1)'
+gh_wait_for 10 $PY -c "$JSONL_CHECK" "$GH_DATA/audit.jsonl" ||
+	gh_fail "the alert or the command row did not stream to audit.jsonl: $(tail -5 "$GH_DATA/audit.jsonl")"
 gh_tmux_keys "history -w" Enter
 gh_wait_for 10 test -s "$GH_T/hist" || gh_fail "no history written"
 gh_tmux_keys "exit" Enter
