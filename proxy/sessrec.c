@@ -139,6 +139,27 @@ stale_free(struct stale *v, size_t n)
 	free(v);
 }
 
+/* A row's pid may have been reused since (after a reboot, or a long time
+ * after a crash): it is still its connection process only if that process
+ * is a gatehoused. Where /proc cannot tell, alive() alone decides. */
+static int
+still_ours(int pid, int (*alive)(int pid))
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || !alive(pid))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 1;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return comm[0] == '\0' || strcmp(comm, "gatehoused") == 0;
+}
+
 /* The rows to recover, read completely before anything is written. */
 static int
 stale_list(struct store *st, int (*alive)(int pid), struct stale **out, size_t *n)
@@ -165,7 +186,7 @@ stale_list(struct store *st, int (*alive)(int pid), struct stale **out, size_t *
 		const char *addr = (const char *)sqlite3_column_text(sel, 4);
 		int port = sqlite3_column_int(sel, 5);
 
-		if (pid > 0 && alive(pid))
+		if (still_ours(pid, alive))
 			continue;
 		v[k].id = sqlite3_column_int64(sel, 0);
 		v[k].pid = pid;

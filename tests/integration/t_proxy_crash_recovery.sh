@@ -48,8 +48,24 @@ head=$(tail -1 "$GH_T/dump1.txt" | sed -nE 's/.* frames=([0-9]+) .* head=([0-9a-
 frames=$(tail -1 "$GH_T/dump1.txt" | sed -nE 's/.* frames=([0-9]+) .*/\1/p')
 [ -n "$head" ] && [ "$frames" -ge 1 ] || gh_fail "no head/frames from the reader"
 
-# Restart: the stale row is recovered before the daemon listens.
+# A row whose pid now belongs to another program (pid reuse after a reboot)
+# and whose recording is gone is recovered too, and audited loudly.
+sleep 300 &
+otherpid=$!
+gh_keep_pid $otherpid
+sqlite3 -cmd '.timeout 5000' "$GH_DATA/gatehouse.db" "INSERT INTO sessions (uuid, user, source_addr, source_port,
+	asset, login, start, start_ms, state, pid, recording) VALUES ('00000000-0000-4000-8000-000000000001', 'ghost',
+	'127.0.0.1', 1, 'web01', 'root', strftime('%s','now'), 0, 'active', $otherpid,
+	'$GH_DATA/recordings/missing.ghrec')" || gh_fail "cannot insert the reused-pid row"
+
+# Restart: the stale rows are recovered before the daemon listens.
 start_gatehoused
+gh_expect_eq "reused pid: end reason" \
+	"$(gh_sql "SELECT end_reason FROM sessions WHERE user = 'ghost'")" aborted
+gdetail=$(gh_sql "SELECT detail FROM audit WHERE type = 'session.end' AND actor = 'ghost'")
+gh_expect_match "missing recording audited" "$(jq -r .rec_error <<<"$gdetail")" '.'
+gh_expect_eq "missing recording importance" \
+	"$(gh_sql "SELECT importance FROM audit WHERE type = 'session.end' AND actor = 'ghost'")" high
 gh_expect_eq "state" "$(gh_sql "SELECT state FROM sessions WHERE uuid = '$uuid'")" closed
 gh_expect_eq "end reason" "$(gh_sql "SELECT end_reason FROM sessions WHERE uuid = '$uuid'")" aborted
 gh_expect_eq "rec_head" "$(gh_sql "SELECT rec_head FROM sessions WHERE uuid = '$uuid'")" "$head"
