@@ -4,7 +4,9 @@
 # bash). `command list --json` must hold exactly the expected commands:
 # plain, tab completion, history recall with editing, a `read -s` password
 # (never logged), less and vim (no invented commands, full-screen markers), a
-# command that wraps, UTF-8 text; plus the exec channel's command, exactly.
+# command that wraps, UTF-8 text, reverse search (Ctrl-R), a backslash
+# continuation, a bracketed paste of two lines, a wrapped command after a
+# window change; plus the exec channel's command, exactly.
 # Offsets must be usable by gatehouse-play --from and increase in order.
 . "$(dirname "$0")/lib-ssh.sh"
 
@@ -69,6 +71,24 @@ gh_tmux_wait 10 '^P> $' || gh_fail "no prompt after vim"
 run "$LONG" Enter
 run 'echo héllo 日本' Enter
 gh_tmux_wait 5 '^héllo 日本$' || gh_fail "UTF-8 output"
+# Reverse search (Ctrl-R) accepted directly.
+gh_tmux_keys C-r 'one t'
+gh_tmux_wait 10 "reverse-i-search.*echo one two" || gh_fail "no reverse search"
+run Enter
+# Backslash continuation: one command.
+gh_tmux_keys 'echo cont\' Enter
+gh_tmux_wait 10 '^> $' || gh_fail "no continuation prompt"
+run 'inued' Enter
+# Bracketed paste of two lines, then Enter: bash runs both as one line.
+tmux -S "$GH_TMUX_SOCK" set-buffer -b p "$(printf 'echo paste-1\necho paste-2')"
+tmux -S "$GH_TMUX_SOCK" paste-buffer -p -r -d -b p -t t
+gh_tmux_wait 10 'echo paste-2$' || gh_fail "paste not echoed"
+run Enter
+# A narrower window (window-change relayed to the extractor), then a
+# command that wraps three rows at the new width.
+tmux -S "$GH_TMUX_SOCK" resize-window -t t -x 60 -y 20 || gh_fail "tmux resize-window"
+sleep 0.5
+run "$LONG" Enter
 gh_tmux_keys 'exit' Enter
 gh_tmux_wait 15 'GH_EXIT=0' || gh_fail "shell did not exit"
 
@@ -99,6 +119,10 @@ expected = [
     ("ann", "fullscreen_leave", "screen", f"vim -u NONE -i NONE -n {f}"),
     ("ann", "command", "screen", long),
     ("ann", "command", "screen", "echo héllo 日本"),
+    ("ann", "command", "screen", "echo one two"),
+    ("ann", "command", "screen", "echo continued"),
+    ("ann", "command", "screen", "echo paste-1\necho paste-2"),
+    ("ann", "command", "screen", long),
     ("ann", "command", "screen", "exit"),
     ("bob", "command", "exec", "printf '%s\\n' 'exact  spacing' | cat -A"),
 ]
@@ -110,8 +134,13 @@ if got != expected:
         print(("   " if g == e else "!! ") + repr(g) + ("" if g == e else "  want " + repr(e)), file=sys.stderr)
     sys.exit(1)
 # Confidence: typed keys explain these lines; Tab and history recall cannot be replayed.
-conf = {r["command"]: r["confident"] for r in rows if r["kind"] == "command"}
+cmdrows = [r for r in rows if r["kind"] == "command" and r["user"] == "ann"]
+conf = {}
+for r in cmdrows:
+    conf.setdefault(r["command"], r["confident"])
 assert conf["echo one two"] is True, conf
+assert cmdrows[11]["command"] == "echo one two" and cmdrows[11]["confident"] is False, cmdrows[11]  # Ctrl-R
+assert conf["echo paste-1\necho paste-2"] is True, conf
 assert conf[f"cat {f}"] is False, conf
 assert conf["echo hist-edit"] is False, conf
 assert conf[long] is True, conf
