@@ -56,6 +56,21 @@ gh_expect_eq "lines before and after the NUL ran" \
 	"$(gh_sql "SELECT group_concat(name) FROM (SELECT name FROM groups WHERE name LIKE 'ok-%' ORDER BY name)")" "ok-2,ok-3"
 gh_expect_eq "no group with a NUL" "$(gh_sql "SELECT count(*) FROM groups WHERE name LIKE 'a%'")" 0
 
+# Secrets come from the channel's input, never from argv: without a pty,
+# one line (the prompt goes to stderr, stdout stays the result).
+gh_user carl operator
+NEWPW=$(gh_random_password)
+printf '%s\n' "$NEWPW" | role_ssh admin "user passwd carl" >"$GH_T/pw.out" 2>"$GH_T/pw.err" ||
+	gh_fail "user passwd from stdin: $(cat "$GH_T/pw.err")"
+gh_expect_match "prompt on stderr" "$(cat "$GH_T/pw.err")" "New password:"
+gh_expect_match "result on stdout" "$(cat "$GH_T/pw.out")" "password of 'carl' changed"
+grep -qF -- "$NEWPW" "$GH_T/pw.out" "$GH_T/pw.err" && gh_fail "the password was echoed"
+role_run admin "user passwd carl"
+[ "$RC" = 1 ] || gh_fail "user passwd without input: $RC"
+gh_expect_match "no input" "$ERR" "no password given"
+gh_expect_audit 1 actor=admin type=user.passwd result=ok object=user:carl
+users_before=$((users_before + 1))
+
 for i in 1 2 3 4 5 6 7; do
 	[ ! -e "$P.$i" ] || gh_fail "$P.$i was created: something ran a shell"
 done

@@ -62,7 +62,15 @@ first=$(grep -ao 'COUNT[0-9]*' "$GH_T/w1.out" | head -1 | tr -dc 0-9)
 [ "$first" -gt 3 ] || gh_fail "watch from now started at COUNT$first"
 gh_expect_match "watch banner" "$(cat "$GH_T/w1.err")" "watching session $SID \(opw on web01\)"
 
-# An operator cannot watch or kill; leaving a watch leaves the session alone.
+# In a terminal: q leaves the watch; the session goes on.
+gh_tmux_start 100 30 "ssh -F /dev/null -o ControlMaster=no -o ControlPath=$GH_T/cm-aud.sock -o LogLevel=ERROR -tt x watch $SID"
+gh_tmux_wait 20 'COUNT[0-9]+' || gh_fail "no counter in the terminal watch"
+gh_tmux_keys q
+gh_tmux_wait 10 'left the session; it goes on' || gh_fail "q did not leave the watch"
+gh_tmux_wait 10 'GH_EXIT=0' || gh_fail "the terminal watch did not end with status 0"
+tmux -S "$GH_TMUX_SOCK" kill-server 2>/dev/null
+
+# Leaving a watch (here: the client goes away) leaves the session alone.
 kill "$w2" 2>/dev/null
 wait "$w2" 2>/dev/null || true
 sleep 1
