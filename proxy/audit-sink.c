@@ -27,7 +27,8 @@ static struct {
 	int jsonl_fd; /* -1 = off */
 	char host[256];
 	unsigned dropped; /* messages the syslog socket did not take */
-} sink = {0, -1, -1, "-", 0};
+	int told_absent;  /* "no local syslog" said once */
+} sink = {0, -1, -1, "-", 0, 0};
 
 static int
 syslog_priority(enum audit_importance i)
@@ -133,8 +134,14 @@ syslog_send(const char *m, size_t n)
 	for (tries = 0; tries < 2; tries++) {
 		if (sink.log_fd < 0)
 			syslog_connect();
-		if (sink.log_fd < 0)
-			break;
+		if (sink.log_fd < 0) {
+			/* No syslog daemon (a container, a test): said once, quietly;
+			 * the database and the JSON-lines copy hold every event. */
+			if (!sink.told_absent)
+				verbose("no local syslog at " SYSLOG_PATH ": audit events are not sent to syslog");
+			sink.told_absent = 1;
+			return;
+		}
 		if (send(sink.log_fd, m, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n)
 			return;
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
