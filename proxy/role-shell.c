@@ -366,31 +366,45 @@ shell_run_live(struct admin_ctx *ctx, const char *what, int argc, char **argv)
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Options that name a file on the bastion: a remote user must not make the
- * bastion read its own files (the master key, another user's data). getopt
- * accepts unambiguous prefixes, so prefixes count too ("--pub"). */
-static const char *
-file_option(int argc, char **argv)
+/* Options the role shell refuses. A file option would make the bastion read
+ * one of its own files (the master key, another user's data) for a remote
+ * user; a secret option would carry a secret on the command line (the
+ * client's process list, this shell's audit event). getopt accepts
+ * unambiguous prefixes, so prefixes count too ("--pub"). */
+enum refused_opt { RO_NONE, RO_FILE, RO_SECRET };
+
+static enum refused_opt
+refused_kind(const char *arg)
 {
-	static const char *const file_opts[] = {"pubkey", "key", "hostkey", "file"};
+	static const struct {
+		const char *name;
+		enum refused_opt kind;
+	} opts[] = {{"pubkey", RO_FILE},
+	            {"key", RO_FILE},
+	            {"hostkey", RO_FILE},
+	            {"file", RO_FILE},
+	            {"totp-secret", RO_SECRET}};
+	size_t n;
 
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		size_t n;
+	if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0)
+		return RO_NONE;
+	arg += 2;
+	n = strcspn(arg, "=");
+	if (n == 0 || (n == 4 && strncmp(arg, "host", 4) == 0))
+		return RO_NONE;
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (n <= strlen(opts[k].name) && strncmp(arg, opts[k].name, n) == 0)
+			return opts[k].kind;
+	return RO_NONE;
+}
 
-		if (strcmp(a, "--") == 0)
-			break;
-		if (strncmp(a, "--", 2) != 0)
-			continue;
-		a += 2;
-		n = strcspn(a, "=");
-		if (n == 0 || (n == 4 && strncmp(a, "host", 4) == 0))
-			continue;
-		for (size_t k = 0; k < sizeof(file_opts) / sizeof(file_opts[0]); k++)
-			if (n <= strlen(file_opts[k]) && strncmp(a, file_opts[k], n) == 0)
-				return argv[i];
-	}
-	return NULL;
+static int
+refused_option(int argc, char **argv, enum refused_opt *kind)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if ((*kind = refused_kind(argv[i])) != RO_NONE)
+			return i;
+	return -1;
 }
 
 static void
@@ -401,8 +415,21 @@ audit_command(struct role_shell *sh, int argc, char **argv, const char *error_te
 	char object[160], *detail = NULL;
 	const char *result;
 
-	for (int i = 0; i < argc; i++)
-		json_array_append_new(av, json_string(argv[i]));
+	/* Defence in depth: a secret option is refused before it runs, and its
+	 * value never reaches the trail either. */
+	for (int i = 0; i < argc; i++) {
+		enum refused_opt k = refused_kind(argv[i]);
+
+		if (k == RO_SECRET && strchr(argv[i], '=') != NULL) {
+			json_array_append_new(av, json_string("--totp-secret=(redacted)"));
+		} else {
+			json_array_append_new(av, json_string(argv[i]));
+			if (k == RO_SECRET && i + 1 < argc) {
+				json_array_append_new(av, json_string("(redacted)"));
+				i++;
+			}
+		}
+	}
 	json_object_set_new(j, "argv", av);
 	json_object_set_new(j, "channel", json_string(sh->mode == SM_EXEC ? "exec" : "shell"));
 	json_object_set_new(j, "role", json_string(user_role_name(c->user->role)));
@@ -476,8 +503,8 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 	struct admin_ctx ctx;
 	struct run_state rs;
 	char why[160];
-	const char *bad;
-	int status;
+	enum refused_opt kind = RO_NONE;
+	int status, bad;
 
 	memset(&rs, 0, sizeof(rs));
 	rs.sh = sh;
@@ -488,7 +515,10 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 	}
 	if (a.argc == 0) {
 		argv_split_free(&a);
-		return sh->mode == SM_EXEC ? ADMIN_EXIT_USAGE : 0;
+		if (sh->mode != SM_EXEC)
+			return 0;
+		put_str(sh, "gatehouse: no command given (try help)\n");
+		return ADMIN_EXIT_USAGE;
 	}
 	if (strcmp(a.argv[0], "help") == 0 || strcmp(a.argv[0], "--help") == 0 || strcmp(a.argv[0], "?") == 0) {
 		print_help(sh);
@@ -509,12 +539,22 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 		argv_split_free(&a);
 		return ADMIN_EXIT_FAIL;
 	}
-	if ((bad = file_option(a.argc, a.argv)) != NULL) {
-		put_fmt(sh, 1,
-		        "gatehouse: %s names a file on the bastion, which the role shell does not read; use "
-		        "--hostkey-scan/--scan, or gatehouse-admin on the bastion\n",
-		        bad);
-		audit_command(sh, a.argc, a.argv, "file option refused", ADMIN_EXIT_USAGE);
+	if ((bad = refused_option(a.argc, a.argv, &kind)) >= 0) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(a.argv[bad], "="), a.argv[bad]);
+		if (kind == RO_FILE)
+			put_fmt(sh, 1,
+			        "gatehouse: %s names a file on the bastion, which the role shell does not read; use "
+			        "--hostkey-scan/--scan, or gatehouse-admin on the bastion\n",
+			        opt);
+		else
+			put_fmt(sh, 1,
+			        "gatehouse: %s would put a secret on the command line; the user enrols TOTP at the "
+			        "first login (or use gatehouse-admin on the bastion)\n",
+			        opt);
+		audit_command(sh, a.argc, a.argv, kind == RO_FILE ? "file option refused" : "secret option refused",
+		              ADMIN_EXIT_USAGE);
 		argv_split_free(&a);
 		return ADMIN_EXIT_USAGE;
 	}

@@ -43,6 +43,9 @@ attempt 2 "user add eve --role operator --pubkey /etc/passwd" "names a file on t
 attempt 2 "user add eve --role operator --pub=/etc/passwd" "names a file on the bastion"
 attempt 2 "account add web01 root --key $GH_DATA/master.key" "names a file on the bastion"
 attempt 2 "asset hostkey web01 --fi /etc/ssh/ssh_host_ed25519_key.pub" "names a file on the bastion"
+# Secrets are not taken from the command line, nor written to the trail.
+attempt 2 "user add eve --role operator --totp-secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" "would put a secret on the command line"
+attempt 2 "user add eve --role operator --totp=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ" "would put a secret on the command line"
 # Quotes work as quotes: a quoted type is one argument.
 attempt 0 "audit list --type 'user'"
 attempt 0 'group add "ops-1"'
@@ -80,5 +83,7 @@ gh_expect_eq "only the legitimate groups" "$(gh_sql "SELECT count(*) FROM groups
 gh_expect_audit 20 actor=admin type=shell.command 'source=127.0.0.1:*'
 gh_expect_audit 2 actor=admin type=shell.command 'detail=*control characters*'
 gh_expect_audit 4 actor=admin type=shell.command 'detail=*file option refused*'
+gh_expect_audit 2 actor=admin type=shell.command 'detail=*secret option refused*'
+grep -q JBSWY3DPEHPK3PXP "$GH_T/audit.json" && gh_fail "a TOTP secret reached the audit trail"
 role_stop admin
 echo "t_role_injection: ok"
