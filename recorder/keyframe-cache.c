@@ -110,32 +110,39 @@ kf_term_compare(struct kf_term *a, struct kf_term *b, int full, char *why, size_
 			memset(&y, 0, sizeof(y));
 			vterm_screen_get_cell(kf_term_screen(a), pos, &x);
 			vterm_screen_get_cell(kf_term_screen(b), pos, &y);
+			/* Compare what is shown: up to the first 0, and only
+			 * the marker of a wide glyph's right half. */
+			for (int k = 0; k < VTERM_MAX_CHARS_PER_CELL; k++) {
+				if (x.chars[k] == 0 || (k > 0 && x.chars[0] == (uint32_t)-1)) {
+					memset(x.chars + k, 0, sizeof(x.chars) - k * sizeof(x.chars[0]));
+					break;
+				}
+			}
+			for (int k = 0; k < VTERM_MAX_CHARS_PER_CELL; k++) {
+				if (y.chars[k] == 0 || (k > 0 && y.chars[0] == (uint32_t)-1)) {
+					memset(y.chars + k, 0, sizeof(y.chars) - k * sizeof(y.chars[0]));
+					break;
+				}
+			}
 			if (memcmp(x.chars, y.chars, sizeof(x.chars)) != 0 || x.width != y.width ||
 			    memcmp(&x.attrs, &y.attrs, sizeof(x.attrs)) != 0 || !vterm_color_is_equal(&x.fg, &y.fg) ||
 			    !vterm_color_is_equal(&x.bg, &y.bg) || x.fg.type != y.fg.type || x.bg.type != y.bg.type) {
 				snprintf(why, whylen,
-				         "cell %d,%d: U+%04X w%d u%d fg%d/%d bg%d/%d vs U+%04X w%d u%d fg%d/%d bg%d/%d "
-				         "attrs %d",
-				         row, col, (unsigned)x.chars[0], x.width, x.attrs.underline, x.fg.type,
-				         x.fg.indexed.idx, x.bg.type, x.bg.indexed.idx, (unsigned)y.chars[0], y.width,
-				         y.attrs.underline, y.fg.type, y.fg.indexed.idx, y.bg.type, y.bg.indexed.idx,
-				         memcmp(&x.attrs, &y.attrs, sizeof(x.attrs))
-				                 ? (int)(x.attrs.bold * 1 + x.attrs.italic * 2 + x.attrs.blink * 4 +
-				                         x.attrs.reverse * 8 + x.attrs.strike * 16 +
-				                         x.attrs.font * 32) *
-				                                   1000 +
-				                           (int)(y.attrs.bold * 1 + y.attrs.italic * 2 +
-				                                 y.attrs.blink * 4 + y.attrs.reverse * 8 +
-				                                 y.attrs.strike * 16 + y.attrs.font * 32)
-				                 : -1);
+				         "cell %d,%d: U+%04X+%04X w%d fg%d bg%d vs U+%04X+%04X w%d fg%d bg%d%s", row,
+				         col, (unsigned)x.chars[0], (unsigned)x.chars[1], x.width, x.fg.type, x.bg.type,
+				         (unsigned)y.chars[0], (unsigned)y.chars[1], y.width, y.fg.type, y.bg.type,
+				         memcmp(&x.attrs, &y.attrs, sizeof(x.attrs)) != 0 ? " (attributes)" : "");
 				return 1;
 			}
 		}
 	}
 	if (!full || !kf_term_safe(a) || !kf_term_safe(b))
 		return 0; /* the visible state is equal; the rest cannot be read now */
-	if ((r = kf_term_snapshot(a, &ba, &la)) != 0 || (r = kf_term_snapshot(b, &bb, &lb)) != 0)
+	if ((r = kf_term_snapshot(a, &ba, &la)) != 0 || (r = kf_term_snapshot(b, &bb, &lb)) != 0) {
+		if (r == ERR_BUSY)
+			r = 0; /* not at a point where the rest can be read */
 		goto out;
+	}
 	if (la != lb || memcmp(ba, bb, la) != 0) {
 		size_t i = 0;
 

@@ -36,21 +36,32 @@ struct kf_term {
 	int cols, rows;
 	/* scanner */
 	enum scan_state sc;
-	int utf8_left;    /* continuation bytes still expected */
+	int utf8_left; /* continuation bytes still expected */
+	char u8[4];    /* the partial character held back from libvterm */
+	int u8_len;
 	int csi_args;     /* separators seen in the current CSI */
 	char csi_leader;  /* '?', '>' ... or 0 */
 	char csi_buf[32]; /* parameters of the current CSI (truncated) */
 	size_t csi_len;
-	int csi_inter;      /* an intermediate byte was seen */
-	char esc_inter;     /* first intermediate after ESC */
-	int single_shift;   /* SS2/SS3 pending for the next character */
-	int charset_dirty;  /* a non-default character set is designated or shifted in */
-	char g[4];          /* designations of G0..G3 ('B' = ASCII) */
+	char csi_inter;   /* the intermediate byte seen, or 0 */
+	char esc_inter;   /* first intermediate after ESC */
+	int single_shift; /* SS2/SS3 pending for the next character */
+	/* Character sets: libvterm starts with UTF-8 in G0..G3; ESC ( B
+	 * makes G0 plain ASCII (ncurses sends it with every sgr0), ESC ( 0
+	 * the line-drawing set. Replayed by a restore. */
+	char g_inter[4];    /* intermediate of G0..G3's last designation, 0 = initial */
+	char g_final[4];    /* its final byte */
 	int gl;             /* locking shift: which G set is GL */
 	int tabs_dirty;     /* tab stops changed since the last reset */
 	int lineattr_dirty; /* a double-width/height line attribute was used */
 	int irm, lnm;       /* insert mode, newline mode (not asked via DECRQM) */
-	int pending_cols;   /* a resize waiting for the end of a sequence (0 = none) */
+	int stbm_explicit;  /* the bottom margin was set, not left at its default */
+	int slrm_explicit;  /* the right margin was set */
+	int in_text;        /* the last byte fed was text */
+	int run_glyph;      /* the current text run completed a glyph */
+	int glyph_valid;    /* glyph_row/col hold the cursor after the last glyph */
+	int glyph_row, glyph_col;
+	int pending_cols; /* a resize waiting for the end of a sequence (0 = none) */
 	int pending_rows;
 	struct kf_saved saved;
 	/* answers to our own queries */
@@ -112,13 +123,15 @@ clamp_size(int *cols, int *rows)
 static void
 scanner_reset(struct kf_term *t)
 {
-	t->charset_dirty = 0;
-	memset(t->g, 'B', sizeof(t->g));
+	memset(t->g_inter, 0, sizeof(t->g_inter));
+	memset(t->g_final, 0, sizeof(t->g_final));
 	t->gl = 0;
 	t->tabs_dirty = 0;
 	t->lineattr_dirty = 0;
 	t->irm = 0;
 	t->lnm = 0;
+	t->stbm_explicit = 0;
+	t->slrm_explicit = 0;
 	t->single_shift = 0;
 }
 
@@ -192,6 +205,22 @@ cursor_to(struct kf_term *t, int row, int col)
 }
 
 static void
+clamp_cursor(struct kf_term *t)
+{
+	VTermPos pos;
+
+	vterm_state_get_cursorpos(t->state, &pos);
+	if (pos.row >= t->rows || pos.col >= t->cols || pos.row < 0 || pos.col < 0)
+		cursor_to(t,
+		          pos.row >= t->rows ? t->rows - 1
+		          : pos.row < 0      ? 0
+		                             : pos.row,
+		          pos.col >= t->cols ? t->cols - 1
+		          : pos.col < 0      ? 0
+		                             : pos.col);
+}
+
+static void
 apply_resize(struct kf_term *t, int cols, int rows)
 {
 	t->pending_cols = 0;
@@ -200,6 +229,9 @@ apply_resize(struct kf_term *t, int cols, int rows)
 	vterm_set_size(t->vt, rows, cols);
 	t->cols = cols;
 	t->rows = rows;
+	/* libvterm can leave the cursor outside a smaller screen (a row
+	 * below zero when the screen shrinks under it): never write there. */
+	clamp_cursor(t);
 	/* libvterm 0.1.4 keeps a saved cursor that the new size leaves
 	 * outside the screen and restores it as it is: the next glyph is
 	 * written outside its buffer (memory corruption driven by the
@@ -353,8 +385,12 @@ capture_saved(struct kf_term *t)
 	t->saved.shape = status_numbers(t, " q", &a, NULL) == 0 ? a : 1;
 }
 
-/* A complete CSI: follow what the queries cannot tell. Returns 1 when the
- * cursor was saved by it (the caller captures the state after it). */
+#define CURSOR_SAVED    1
+#define CURSOR_RESTORED 2
+
+/* A complete CSI: follow what the queries cannot tell. Returns
+ * CURSOR_SAVED when it saved the cursor (the caller captures the state
+ * after it), CURSOR_RESTORED when it restored it. */
 static int
 csi_done(struct kf_term *t, char final)
 {
@@ -364,16 +400,71 @@ csi_done(struct kf_term *t, char final)
 
 	t->csi_buf[t->csi_len < sizeof(t->csi_buf) ? t->csi_len : sizeof(t->csi_buf) - 1] = '\0';
 	if (t->csi_inter) {
-		if (final == 'p' && strchr(t->csi_buf, '!') == NULL && t->csi_leader == 0)
-			return 0;
+		if (final == 'p' && t->csi_inter == '!' && t->csi_leader == 0) {
+			/* DECSTR: libvterm's soft reset puts modes, character
+			 * sets and tab stops back to their defaults. */
+			int saved_valid = t->saved.valid;
+			struct kf_saved sv = t->saved;
+
+			scanner_reset(t);
+			t->saved = sv;
+			t->saved.valid = saved_valid;
+		}
 		return 0;
 	}
 	if (final == 'g') {
 		t->tabs_dirty = 1;
 		return 0;
 	}
-	if (final == 's' && t->csi_leader == 0 && t->csi_len == 0)
-		return 1; /* SCOSC, unless DECLRMM makes it DECSLRM: checked by the caller */
+	if ((final == 'r' || final == 's') && t->csi_leader == 0) {
+		/* DECSTBM / DECSLRM (libvterm 0.1.4 reads CSI s as DECSLRM
+		 * always, never as a cursor save). A bottom (right) margin set
+		 * explicitly stays where it is when the window grows, one left
+		 * at its default follows the window; both read back the same,
+		 * so which one it is is worked out here, as libvterm does. */
+		long a = -1, b2 = -1;
+		int n = 0, size = final == 'r' ? t->rows : t->cols;
+		long lo, hi;
+
+		p = t->csi_buf;
+		for (;;) {
+			long arg = -1;
+
+			if (*p >= '0' && *p <= '9')
+				arg = strtol(p, &end, 10);
+			else
+				end = p;
+			if (n == 0)
+				a = arg;
+			else if (n == 1)
+				b2 = arg;
+			n++;
+			while (*end != '\0' && *end != ';')
+				end++;
+			if (*end != ';')
+				break;
+			p = end + 1;
+		}
+		lo = (a < 0 ? 1 : a) - 1;
+		hi = n < 2 || b2 < 0 ? -1 : b2;
+		if (lo < 0)
+			lo = 0;
+		if (lo > size)
+			lo = size;
+		if (hi < -1)
+			hi = -1;
+		if (lo == 0 && hi == size)
+			hi = -1;
+		else if (hi > size)
+			hi = size;
+		if ((hi > -1 ? hi : size) <= lo)
+			hi = -1;
+		if (final == 'r')
+			t->stbm_explicit = hi > -1;
+		else
+			t->slrm_explicit = hi > -1;
+		return 0;
+	}
 	if (final != 'h' && final != 'l')
 		return 0;
 	for (;;) {
@@ -383,8 +474,8 @@ csi_done(struct kf_term *t, char final)
 				t->irm = final == 'h';
 			else if (v == 20)
 				t->lnm = final == 'h';
-		} else if (t->csi_leader == '?' && final == 'h' && (v == 1048 || v == 1049)) {
-			saved = 1;
+		} else if (t->csi_leader == '?' && (v == 1048 || v == 1049)) {
+			saved |= final == 'h' ? CURSOR_SAVED : CURSOR_RESTORED;
 		}
 		if (*end != ';')
 			break;
@@ -407,43 +498,142 @@ esc_done(struct kf_term *t, char final)
 		default: break;
 		}
 	} else if (t->esc_inter >= '(' && t->esc_inter <= '+') {
-		t->g[t->esc_inter - '('] = final;
+		t->g_inter[t->esc_inter - '('] = t->esc_inter;
+		t->g_final[t->esc_inter - '('] = final;
+	} else if (t->esc_inter >= '-' && t->esc_inter <= '/') {
+		t->g_inter[t->esc_inter - '-' + 1] = t->esc_inter; /* 96-character sets: G1..G3 */
+		t->g_final[t->esc_inter - '-' + 1] = final;
 	} else if (t->esc_inter == '#') {
 		if (final >= '3' && final <= '6')
 			t->lineattr_dirty = 1;
 	}
-	t->charset_dirty = t->gl != 0 || t->g[0] != 'B' || t->g[1] != 'B' || t->g[2] != 'B' || t->g[3] != 'B';
+}
+
+/* Bytes on their way to libvterm, fed in chunks at the points where the
+ * scanner needs libvterm to have seen everything before. */
+struct feed {
+	char buf[4096];
+	size_t len;
+};
+
+static void
+feed_flush(struct kf_term *t, struct feed *f)
+{
+	if (f->len > 0)
+		vterm_input_write(t->vt, f->buf, f->len);
+	f->len = 0;
+}
+
+static void
+feed_put(struct kf_term *t, struct feed *f, const char *p, size_t n)
+{
+	if (f->len + n > sizeof(f->buf))
+		feed_flush(t, f);
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+}
+
+/* The end of a run of text: where the cursor is now is where a combining
+ * character arriving next would attach to the glyph before it (libvterm
+ * appends it only when the cursor is right after the last glyph written).
+ * Nothing tells that from the outside, so it is noted here. */
+static void
+text_run_end(struct kf_term *t, struct feed *f)
+{
+	VTermPos pos;
+
+	t->in_text = 0;
+	if (!t->run_glyph)
+		return;
+	t->run_glyph = 0;
+	feed_flush(t, f);
+	vterm_state_get_cursorpos(t->state, &pos);
+	t->glyph_valid = 1;
+	t->glyph_row = pos.row;
+	t->glyph_col = pos.col;
+}
+
+static const char replacement[] = "\xef\xbf\xbd";
+
+/* A text byte in the ground state. libvterm's own UTF-8 decoder keeps a
+ * partial character across write calls, escape sequences and controls,
+ * and whether a following ASCII byte cancels it depends on where libvterm
+ * happens to split its text runs: a state nobody can read back, so that
+ * two emulators fed the same bytes from different starting points could
+ * disagree. So libvterm is only ever given whole characters: a partial
+ * one waits here (t->u8), a broken one becomes U+FFFD, as libvterm would
+ * show it. */
+static void
+text_byte(struct kf_term *t, struct feed *f, unsigned char c)
+{
+	if (c < 0x80) {
+		if (t->utf8_left > 0) {
+			feed_put(t, f, replacement, 3);
+			t->utf8_left = 0;
+		}
+		feed_put(t, f, (const char *)&c, 1);
+		t->run_glyph = 1;
+		t->single_shift = 0;
+		return;
+	}
+	if (c < 0xc0) {
+		if (t->utf8_left == 0) {
+			feed_put(t, f, replacement, 3);
+			t->run_glyph = 1;
+			return;
+		}
+		t->u8[t->u8_len++] = (char)c;
+		if (--t->utf8_left == 0) {
+			feed_put(t, f, t->u8, t->u8_len);
+			t->u8_len = 0;
+			t->run_glyph = 1;
+			t->single_shift = 0;
+		}
+		return;
+	}
+	if (t->utf8_left > 0) {
+		feed_put(t, f, replacement, 3);
+		t->run_glyph = 1;
+	}
+	t->u8_len = 0;
+	t->utf8_left = 0;
+	if (c >= 0xf5) {
+		feed_put(t, f, replacement, 3); /* never a valid lead byte */
+		t->run_glyph = 1;
+		return;
+	}
+	t->u8[t->u8_len++] = (char)c;
+	t->utf8_left = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
 }
 
 void
 kf_term_write(struct kf_term *t, const void *buf, size_t len)
 {
-	const char *p = buf;
-	size_t i, from = 0;
+	const unsigned char *p = buf;
+	struct feed f;
+	size_t i;
 
+	f.len = 0;
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c = p[i];
 		int save_now = 0;
 
+		if (t->sc == SC_GROUND) {
+			if (c >= 0x80 || (c >= 0x20 && c != 0x7f)) {
+				t->in_text = 1;
+				text_byte(t, &f, c);
+				goto after;
+			}
+			if (t->in_text)
+				text_run_end(t, &f);
+		}
 		switch (t->sc) {
 		case SC_GROUND:
 			if (c == 0x1b) {
 				t->sc = SC_ESC;
 				t->esc_inter = 0;
-				t->utf8_left = 0;
 			} else if (c == 0x0e || c == 0x0f) {
 				t->gl = c == 0x0e ? 1 : 0;
-				t->charset_dirty = t->gl != 0 || t->g[0] != 'B' || t->g[1] != 'B';
-			} else if (c >= 0x80) {
-				if (c >= 0xc0)
-					t->utf8_left = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-				else if (t->utf8_left > 0)
-					t->utf8_left--;
-				if (t->utf8_left == 0)
-					t->single_shift = 0;
-			} else if (c >= 0x20) {
-				t->utf8_left = 0;
-				t->single_shift = 0;
 			}
 			break;
 		case SC_ESC:
@@ -460,7 +650,7 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 				t->sc = SC_ESC_INTER;
 			} else if (c >= 0x30 && c <= 0x7e) {
 				esc_done(t, (char)c);
-				save_now = c == '7';
+				save_now = c == '7' ? CURSOR_SAVED : c == '8' ? CURSOR_RESTORED : 0;
 				t->sc = SC_GROUND;
 			} else if (c != 0x1b && c >= 0x20) {
 				t->sc = SC_GROUND;
@@ -485,15 +675,12 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			} else if (c >= 0x3c && c <= 0x3f && t->csi_len == 0 && t->csi_leader == 0) {
 				t->csi_leader = (char)c;
 			} else if (c >= 0x20 && c <= 0x2f) {
-				t->csi_inter = 1;
+				t->csi_inter = (char)c;
 			} else if (c == ';' || c == ':') {
 				if (t->csi_len < sizeof(t->csi_buf) - 1)
 					t->csi_buf[t->csi_len++] = (char)c;
-				if (++t->csi_args > CSI_SAFE_ARGS) {
-					if (i > from)
-						vterm_input_write(t->vt, p + from, i - from);
-					from = i + 1; /* drop this separator */
-				}
+				if (++t->csi_args > CSI_SAFE_ARGS)
+					continue; /* drop this separator */
 			} else if (c >= 0x30 && c <= 0x39) {
 				if (t->csi_len < sizeof(t->csi_buf) - 1)
 					t->csi_buf[t->csi_len++] = (char)c;
@@ -507,23 +694,30 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			break;
 		case SC_STR_ESC: t->sc = c == '\\' ? SC_GROUND : c == 0x1b ? SC_STR_ESC : SC_STR; break;
 		}
+		feed_put(t, &f, (const char *)&c, 1);
+	after:
+		if (save_now & CURSOR_SAVED) {
+			/* Let libvterm process the save, then note what it
+			 * saved: the same state it has now. */
+			feed_flush(t, &f);
+			capture_saved(t);
+		}
+		if (save_now & CURSOR_RESTORED) {
+			/* libvterm 0.1.4 restores a saved position that a
+			 * smaller window left outside the screen, and the next
+			 * glyph is written outside its buffers: put the cursor
+			 * back inside at once (xterm clamps the same way). */
+			feed_flush(t, &f);
+			clamp_cursor(t);
+		}
 		if (t->pending_cols != 0 && t->sc == SC_GROUND && t->utf8_left == 0) {
-			vterm_input_write(t->vt, p + from, i + 1 - from);
-			from = i + 1;
+			feed_flush(t, &f);
 			apply_resize(t, t->pending_cols, t->pending_rows);
 		}
-		if (save_now) {
-			/* Let libvterm process the save, then note what it
-			 * saved: the same state it has now. A CSI s is a save
-			 * only without left/right margin mode. */
-			vterm_input_write(t->vt, p + from, i + 1 - from);
-			from = i + 1;
-			if (!(c == 's' && dec_mode(t, 69)))
-				capture_saved(t);
-		}
 	}
-	if (len > from)
-		vterm_input_write(t->vt, p + from, len - from);
+	if (t->in_text)
+		text_run_end(t, &f);
+	feed_flush(t, &f);
 }
 
 void
@@ -543,8 +737,7 @@ kf_term_safe(const struct kf_term *t)
 {
 	VTermPos pos;
 
-	if (t->sc != SC_GROUND || t->utf8_left != 0 || t->single_shift || t->charset_dirty || t->tabs_dirty ||
-	    t->lineattr_dirty)
+	if (t->sc != SC_GROUND || t->utf8_left != 0 || t->single_shift || t->tabs_dirty || t->lineattr_dirty)
 		return 0;
 	/* A cursor saved before the window shrank lies outside it: no
 	 * escape sequence can save such a position again. */
@@ -677,6 +870,11 @@ wb_screen(struct wbuf *b, struct kf_term *t)
 			wb_u8(b, 1);
 			for (n = 0; n < VTERM_MAX_CHARS_PER_CELL && c.chars[n] != 0; n++)
 				;
+			/* The right half of a wide glyph. libvterm leaves the
+			 * cell's earlier combining characters behind it; no
+			 * renderer shows them and nothing brings them back. */
+			if (c.chars[0] == (uint32_t)-1)
+				n = 1;
 			wb_u8(b, (unsigned)n | (unsigned)(c.width == 2) << 4);
 			for (int k = 0; k < n; k++)
 				wb_u32(b, c.chars[k]);
@@ -702,6 +900,9 @@ wb_screen(struct wbuf *b, struct kf_term *t)
 #define F_LRMM     0x100
 #define F_SAVED    0x200
 #define F_SVISIBLE 0x400
+#define F_ATTACH   0x800  /* a combining character would join the glyph left of the cursor */
+#define F_STBM_SET 0x1000 /* the bottom margin is explicit (matters when it is the last row) */
+#define F_SLRM_SET 0x2000 /* the right margin is explicit */
 
 int
 kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
@@ -736,15 +937,34 @@ kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
 		top = 1;
 		bottom = t->rows;
 	}
-	if ((flags & F_LRMM) && status_numbers(t, "s", &left, &right) != 0) {
+	if (status_numbers(t, "s", &left, &right) != 0) {
 		left = 1;
 		right = t->cols;
 	}
+	flags |= t->stbm_explicit ? F_STBM_SET : 0;
+	flags |= t->slrm_explicit ? F_SLRM_SET : 0;
 	if ((flags & F_LRMM) && pos.col >= right - 1)
 		return ERR_BUSY; /* a wrap may be pending at the right margin */
 	if (status_numbers(t, " q", &shape, NULL) != 0)
 		shape = 1;
 	pen_from_state(t, &pen);
+	if (t->glyph_valid && t->glyph_row == pos.row && t->glyph_col == pos.col) {
+		VTermScreenCell gc;
+		VTermPos gp = {pos.row, pos.col - 1};
+
+		/* The glyph a combining character would join must still be
+		 * there for the restore to write it again. */
+		memset(&gc, 0, sizeof(gc));
+		if (gp.col >= 0)
+			vterm_screen_get_cell(t->screen, gp, &gc);
+		if (gp.col >= 1 && gc.chars[0] == (uint32_t)-1) {
+			gp.col--;
+			vterm_screen_get_cell(t->screen, gp, &gc);
+		}
+		if (gp.col < 0 || gc.chars[0] == 0 || gc.chars[0] == (uint32_t)-1)
+			return ERR_BUSY;
+		flags |= F_ATTACH;
+	}
 
 	wb_put(&b, KF_MAGIC, 4);
 	wb_u16(&b, (unsigned)t->cols);
@@ -762,6 +982,11 @@ kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
 	wb_u16(&b, (unsigned)t->saved.col);
 	wb_u8(&b, (unsigned)t->saved.shape);
 	wb_pen(&b, &t->saved.pen);
+	for (int k = 0; k < 4; k++) {
+		wb_u8(&b, (unsigned char)t->g_inter[k]);
+		wb_u8(&b, (unsigned char)t->g_final[k]);
+	}
+	wb_u8(&b, (unsigned)t->gl);
 	if (alt) {
 		/* The alternate screen first; then the main screen, made
 		 * current through the state API. The emulator is not usable
@@ -783,9 +1008,14 @@ kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
 		r = b.err;
 		goto out;
 	}
-	if (alt) {
-		if ((r = kf_term_restore(b.p, b.len, &fresh)) != 0)
-			goto out;
+	/* Continue with the emulator restored from the blob: the one a seek
+	 * starts from, so that the cache builder and the player replay the
+	 * same thing (and a blob that would not restore is never kept). */
+	if ((r = kf_term_restore(b.p, b.len, &fresh)) != 0) {
+		r = alt ? r : ERR_BUSY;
+		goto out;
+	}
+	{
 		/* Keep the scanner's knowledge; take the restored emulator. */
 		vterm_free(t->vt);
 		t->vt = fresh->vt;
@@ -1055,7 +1285,7 @@ is_half(const struct pcell *c)
  * gets its own content. A wide glyph whose half was overwritten is
  * painted before the cell after it, left to right. */
 static int
-paint_screen(struct kf_term *t, struct rbuf *b)
+paint_screen(struct kf_term *t, struct rbuf *b, struct pcell **keep)
 {
 	size_t total = (size_t)t->cols * t->rows;
 	struct pcell *cells = NULL;
@@ -1107,9 +1337,68 @@ paint_screen(struct kf_term *t, struct rbuf *b)
 		}
 	}
 	r = 0;
+	*keep = cells;
+	cells = NULL;
 out:
 	free(cells);
 	return r;
+}
+
+static int
+glyph_width_at(const struct pcell *line, int cols, int col)
+{
+	return col + 1 < cols && is_half(&line[col + 1]) ? 2 : 1;
+}
+
+/* Write a glyph cell again, so that libvterm's memory of the last glyph
+ * (where a combining character joins) is that cell. */
+static void
+rewrite_glyph(struct kf_term *t, const struct pcell *c, int row, int col)
+{
+	struct seq s = {.len = 0};
+
+	seq_add(&s, "\033[%d;%dH", row + 1, col + 1);
+	seq_pen(&s, &c->pen);
+	for (unsigned k = 0; k < c->n; k++)
+		seq_utf8(&s, c->ch[k]);
+	seq_flush(t, &s);
+}
+
+/* Leave libvterm's last glyph where the snapshot says: right before the
+ * cursor (F_ATTACH), or anywhere a combining character at the cursor
+ * would not join. */
+static int
+set_combine_point(struct kf_term *t, const struct pcell *cells, int attach, int crow, int ccol)
+{
+	const struct pcell *line = &cells[(size_t)crow * t->cols];
+	int row, col;
+
+	if (attach) {
+		col = ccol - 1;
+		if (col >= 1 && is_half(&line[col]))
+			col--;
+		if (col < 0 || line[col].n == 0 || is_half(&line[col]))
+			return ERR_INVALID;
+		rewrite_glyph(t, &line[col], crow, col);
+		return 0;
+	}
+	/* Any glyph not right before the cursor whose width is certain: a
+	 * wide one with its half, or ASCII. (A wide glyph whose half was
+	 * overwritten would wipe the cell after it if written again.) */
+	for (row = 0; row < t->rows; row++)
+		for (col = 0; col < t->cols; col++) {
+			const struct pcell *rl = &cells[(size_t)row * t->cols];
+			const struct pcell *c = &rl[col];
+			int w = glyph_width_at(rl, t->cols, col);
+
+			if (c->n == 0 || is_half(c) || (w == 1 && c->ch[0] >= 0x7f))
+				continue;
+			if (row == crow && col + w == ccol)
+				continue;
+			rewrite_glyph(t, c, row, col);
+			return 0;
+		}
+	return 0;
 }
 
 int
@@ -1118,7 +1407,10 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	struct rbuf b = {.p = blob, .len = len};
 	struct kf_term *t = NULL;
 	struct kf_pen pen, spen;
+	struct pcell *cells = NULL;
 	struct seq s = {.len = 0};
+	char g_inter[4], g_final[4];
+	unsigned gl;
 	unsigned cols, rows, flags, shape, crow, ccol, top, bottom, left, right, srow, scol, sshape;
 	int r = ERR_INVALID;
 
@@ -1141,8 +1433,22 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	scol = rb_u16(&b);
 	sshape = rb_u8(&b);
 	rb_pen(&b, &spen);
+	for (int k = 0; k < 4; k++) {
+		g_inter[k] = (char)rb_u8(&b);
+		g_final[k] = (char)rb_u8(&b);
+		/* an initial set, or one designated by ESC ( ) * + (G0..G3) or
+		 * ESC - . / (G1..G3) with a final byte */
+		if (g_inter[k] == 0
+		            ? g_final[k] != 0
+		            : (k == 0 ? g_inter[k] != '(' : g_inter[k] != '(' + k && g_inter[k] != '-' + k - 1) ||
+		                      g_final[k] < 0x30 || g_final[k] > 0x7e)
+			b.err = 1;
+	}
+	gl = rb_u8(&b);
+	if (gl > 3)
+		b.err = 1;
 	if (b.err || cols < 2 || cols > KF_MAX_COLS || rows < 1 || rows > KF_MAX_ROWS ||
-	    (size_t)cols * rows > KF_MAX_CELLS || (flags >> 11) != 0 || shape > 6 || sshape > 6 || crow >= rows ||
+	    (size_t)cols * rows > KF_MAX_CELLS || (flags >> 14) != 0 || shape > 6 || sshape > 6 || crow >= rows ||
 	    ccol >= cols || srow >= rows || scol >= cols || top < 1 || top > bottom || bottom > rows || left < 1 ||
 	    left > right || right > cols)
 		return ERR_INVALID;
@@ -1156,7 +1462,7 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	 * column (its half cut off by a smaller window) can only be written
 	 * where it fits. */
 	vterm_set_size(t->vt, t->rows, t->cols + 1);
-	if ((r = paint_screen(t, &b)) != 0)
+	if ((r = paint_screen(t, &b, &cells)) != 0)
 		goto out;
 	if (flags & F_SAVED) {
 		seq_add(&s, "\033[%u;%uH", srow + 1, scol + 1);
@@ -1172,13 +1478,30 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	if (flags & F_ALT) {
 		seq_add(&s, "\033[0m\033[?1047h");
 		seq_flush(t, &s);
-		if ((r = paint_screen(t, &b)) != 0)
+		free(cells);
+		cells = NULL;
+		if ((r = paint_screen(t, &b, &cells)) != 0)
 			goto out;
 	}
 	if (b.off != b.len) {
 		r = ERR_INVALID;
 		goto out;
 	}
+	if ((r = set_combine_point(t, cells, (flags & F_ATTACH) != 0, (int)crow, (int)ccol)) != 0)
+		goto out;
+	/* Character sets last: everything above was written in UTF-8. */
+	for (int k = 0; k < 4; k++) {
+		if (g_inter[k] != 0)
+			seq_add(&s, "\033%c%c", g_inter[k], g_final[k]);
+		t->g_inter[k] = g_inter[k];
+		t->g_final[k] = g_final[k];
+	}
+	seq_add(&s, "%s", gl == 0 ? "\017" : gl == 1 ? "\016" : gl == 2 ? "\033n" : "\033o");
+	t->gl = (int)gl;
+	seq_flush(t, &s);
+	t->glyph_valid = (flags & F_ATTACH) != 0;
+	t->glyph_row = (int)crow;
+	t->glyph_col = (int)ccol;
 	vterm_set_size(t->vt, t->rows, t->cols);
 	seq_add(&s, "\033[?5%c", (flags & F_REVERSE) ? 'h' : 'l');
 	seq_add(&s, "\033[%u q", shape);
@@ -1188,9 +1511,14 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	seq_add(&s, "\033[4%c\033[20%c", (flags & F_IRM) ? 'h' : 'l', (flags & F_LNM) ? 'h' : 'l');
 	t->irm = (flags & F_IRM) != 0;
 	t->lnm = (flags & F_LNM) != 0;
-	seq_add(&s, "\033[%u;%ur", top, bottom);
+	/* An explicit margin at the edge is written one past it: libvterm
+	 * then clamps it to the edge and keeps it explicit. */
+	seq_add(&s, "\033[%u;%ur", top, bottom + ((flags & F_STBM_SET) && bottom == rows ? 1 : 0));
+	seq_add(&s, "\033[%u;%us", left, right + ((flags & F_SLRM_SET) && right == cols ? 1 : 0));
+	t->stbm_explicit = (flags & F_STBM_SET) != 0;
+	t->slrm_explicit = (flags & F_SLRM_SET) != 0;
 	if (flags & F_LRMM)
-		seq_add(&s, "\033[?69h\033[%u;%us", left, right);
+		seq_add(&s, "\033[?69h");
 	seq_add(&s, "\033[?6%c", (flags & F_ORIGIN) ? 'h' : 'l');
 	seq_pen(&s, &pen);
 	if (flags & F_ORIGIN) {
@@ -1208,6 +1536,7 @@ kf_term_restore(const uint8_t *blob, size_t len, struct kf_term **out)
 	t = NULL;
 	r = 0;
 out:
+	free(cells);
 	kf_term_free(t);
 	return r;
 }
