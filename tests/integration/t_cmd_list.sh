@@ -3,7 +3,8 @@
 # assets, at two times; `command list` filters by --session, --user, --asset,
 # --since, --until and --grep (POSIX ERE), text and JSON output agree, bad
 # filters are usage errors. cmdrule list/remove manage the rules (audited),
-# and a removed rule no longer applies.
+# and a removed rule no longer applies; rule scopes by group and asset group,
+# and priority order (an alert before a block decides).
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
@@ -79,4 +80,34 @@ gh_grant u4 web01 "$TGT_LOGIN"
 gh_ssh_cmd "u4@$TGT_LOGIN@web01" 'echo first-again'
 gh_expect_eq "allowed after removal" "$RC" 0
 gh_expect_eq "after removal" "$OUT" "first-again"
+
+# Scopes: --group (the user's groups), --asset-group (the asset's groups),
+# and priority: the first matching rule decides, even an alert before a block.
+start_target_sshd web2
+gh_admin group add g1 >/dev/null || gh_fail "group add g1"
+gh_admin group add prod >/dev/null || gh_fail "group add prod"
+gh_admin asset add web02 --host 127.0.0.1 --port "$TGT_PORT" --hostkey "$TGT_DIR/host_key.pub" --group prod \
+	>/dev/null || gh_fail "asset add web02"
+gh_account web02 "$TGT_LOGIN" "$TGT_DIR/client_key"
+for u in w1 w2 w3 w4 w5 w6; do
+	gh_user "$u"
+	gh_grant "$u" web01 "$TGT_LOGIN"
+	gh_grant "$u" web02 "$TGT_LOGIN"
+done
+gh_admin group member add g1 w1 >/dev/null || gh_fail "group member add"
+gh_admin cmdrule add --pattern 'GROUPONLY' --action block --group g1 >/dev/null || gh_fail "rule --group"
+gh_admin cmdrule add --pattern 'PRODONLY' --action block --asset-group prod >/dev/null || gh_fail "rule --asset-group"
+gh_admin cmdrule add --pattern 'PRIO' --action block --priority 20 >/dev/null || gh_fail "rule prio block"
+gh_admin cmdrule add --pattern 'PRIO' --action alert --priority 10 >/dev/null || gh_fail "rule prio alert"
+gh_ssh_cmd "w1@$TGT_LOGIN@web01" 'echo GROUPONLY'
+gh_expect_eq "group member blocked" "$RC" 126
+gh_ssh_cmd "w2@$TGT_LOGIN@web01" 'echo GROUPONLY'
+gh_expect_eq "non-member allowed" "$RC" 0
+gh_ssh_cmd "w3@$TGT_LOGIN@web02" 'echo PRODONLY'
+gh_expect_eq "asset in group blocked" "$RC" 126
+gh_ssh_cmd "w4@$TGT_LOGIN@web01" 'echo PRODONLY'
+gh_expect_eq "asset not in group allowed" "$RC" 0
+gh_ssh_cmd "w5@$TGT_LOGIN@web01" 'echo PRIO'
+gh_expect_eq "alert at priority 10 decides" "$RC" 0
+gh_expect_eq "prio action" "$(gh_sql "SELECT action FROM commands WHERE user = 'w5'")" alerted
 echo "t_cmd_list: ok"
