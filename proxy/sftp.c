@@ -590,7 +590,7 @@ deny(struct sftp *s, uint32_t id, const char *op, const char *path, const char *
 	ev.need = need;
 	ev.status = "permission denied";
 	emit(s, &ev);
-	return answer_status(s, id, FX_PERMISSION_DENIED, "denied by the bastion's grant");
+	return answer_status(s, id, FX_PERMISSION_DENIED, "Permission denied by the bastion's grant");
 }
 
 static int

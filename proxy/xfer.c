@@ -35,7 +35,8 @@
 #include "proxy/sftp.h"
 #include "recorder/recorder.h"
 
-#define XFER_CHUNK     (32 * 1024)
+#define XFER_CHUNK     (64 * 1024)  /* one read */
+#define XFER_WRITE_MAX (256 * 1024) /* one write: libssh cuts it into the peer's packet size */
 #define XFER_ROUND_MAX (512 * 1024)
 /* Refused requests are answered by us: stop reading the operator while
  * that many answers wait for the operator to read them. */
@@ -54,8 +55,9 @@ struct xfer {
 	int tunnel; /* direct-tcpip: relayed as is, counted */
 	int src_eof[2];
 	int failed;
-	uint64_t files;    /* scp files seen */
-	uint64_t bytes[2]; /* scp/rsync: bytes each way */
+	uint64_t files;          /* scp files seen */
+	uint64_t bytes[2];       /* scp/rsync: bytes each way */
+	uint8_t buf[XFER_CHUNK]; /* one read */
 };
 
 /* ---- exec commands ------------------------------------------------------- */
@@ -579,8 +581,8 @@ flush(struct xfer *x, const struct xdir *d)
 		if ((win = ssh_channel_window_size(d->dst)) == 0)
 			return 0;
 		n = (uint32_t)(len < win ? len : win);
-		if (n > XFER_CHUNK)
-			n = XFER_CHUNK;
+		if (n > XFER_WRITE_MAX)
+			n = XFER_WRITE_MAX;
 		w = ssh_channel_write(d->dst, p, n);
 		if (w < 0) {
 			debug_f("channel %u: write failed, discarding the rest", ch->num);
@@ -607,30 +609,31 @@ pump_dir(struct xfer *x, const struct xdir *d)
 {
 	struct chan *ch = x->ch;
 	struct conn *c = ch->c;
-	uint8_t buf[XFER_CHUNK];
+	uint8_t *buf = x->buf;
 	const uint8_t *p;
 	long moved = 0;
 	uint32_t room;
+	size_t queued;
 	int n, r;
 
 	while (moved < XFER_ROUND_MAX) {
-		if ((r = flush(x, d)) <= 0) {
-			if (r < 0)
-				return r;
-			return moved;
-		}
+		if ((r = flush(x, d)) < 0)
+			return r;
 		if (!*d->rx_flag || x->src_eof[d->dir] || x->failed < 0)
 			break;
 		if (d->dir == SFTP_TO_TARGET && q_peek(x, SFTP_TO_OPERATOR, &p) > XFER_ANSWERS_MAX)
 			break;
-		room = sizeof(buf);
+		/* Read only what the destination can take beyond what is queued
+		 * for it (whole packets wait there for the window). */
+		room = XFER_CHUNK;
 		if (d->dst != NULL) {
 			uint32_t win = ssh_channel_window_size(d->dst);
 
-			if (win == 0)
+			queued = q_peek(x, d->dir, &p);
+			if (win <= queued)
 				return moved;
-			if (win < room)
-				room = win;
+			if (win - queued < room)
+				room = (uint32_t)(win - queued);
 		}
 		n = ssh_channel_read_nonblocking(d->src, buf, room, 0);
 		if (n == SSH_EOF || n == SSH_ERROR) {

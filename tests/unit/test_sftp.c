@@ -469,7 +469,7 @@ forwarded(unsigned rights, const struct pk *rq, uint32_t id)
 	struct sftp *s = sftp_new(rights, on_event, &res.log);
 	uint8_t want[64];
 	size_t wn = 0;
-	const char *msg = "denied by the bastion's grant";
+	const char *msg = "Permission denied by the bastion's grant";
 	uint32_t ml = (uint32_t)strlen(msg);
 	int fwd;
 
