@@ -110,6 +110,17 @@ gh_expect_match "second kill" "$ERR" "is not active"
 # A control character in the reason would reach the operator's terminal.
 role_run aud kill "$SID" --reason "\"$(printf 'a\033[2Jb')\""
 [ "$RC" != 0 ] || gh_fail "reason with ESC accepted"
+
+# play streams a large recording byte for byte (window and backpressure).
+gh_user opb operator
+gh_grant opb web01 "$TGT_LOGIN"
+gh_ssh "opb@$TGT_LOGIN@web01" 'head -c 3000000 /dev/urandom | base64 -w 100' </dev/null >"$GH_T/big.out" 2>"$GH_T/big.err" ||
+	gh_fail "big session: $(cat "$GH_T/big.err")"
+gh_wait_sessions_closed 20 || gh_fail "big session still active"
+BIG=$(gh_sql "SELECT id FROM sessions WHERE user = 'opb'")
+role_ssh aud play "$BIG" --max-idle 0 </dev/null >"$GH_T/big.play" 2>"$GH_T/big.play.err" ||
+	gh_fail "play of the big session: $(cat "$GH_T/big.play.err")"
+gh_expect_eq "replayed bytes" "$(sha256sum <"$GH_T/big.play")" "$(sha256sum <"$GH_T/big.out")"
 role_stop aud
 role_stop admin
 echo "t_role_watch_kill: ok"
