@@ -417,7 +417,9 @@ cmdctl_shell_start(struct chan *ch)
 	struct cmdctl_chan *cc;
 	int err;
 
-	if (ch->kind != CK_SHELL || !ch->has_pty || ch->c->cfg->command_tracking == 0)
+	/* An exec with a pty (`ssh -t host bash`) is as interactive as a shell:
+	 * tracked too, or it would be a way around every rule. */
+	if ((ch->kind != CK_SHELL && ch->kind != CK_EXEC) || !ch->has_pty || ch->c->cfg->command_tracking == 0)
 		return;
 	if ((cc = chan_state(ch, &err)) == NULL) {
 		error("channel %u: cannot read the command rules: %s", ch->num, gh_strerror(err));

@@ -33,8 +33,9 @@ void cmdctl_session_begin(struct conn *c);
  * line for the operator, without the "gatehouse: " prefix). */
 int cmdctl_exec(struct chan *ch, char *msg, size_t msglen);
 
-/* A shell channel with a pty went live: start tracking its screen (when
- * command tracking is on). No-op for other channels. */
+/* A shell or exec channel with a pty is about to start: track its screen
+ * (when command tracking is on). No-op for other channels; refuses the
+ * channel when the rules cannot be read. */
 void cmdctl_shell_start(struct chan *ch);
 
 /* Operator bytes read by the pump, before they are recorded and written to

@@ -14,7 +14,7 @@
 
 gh_data_init 'audit_jsonl = audit.jsonl'
 gh_setup_web01
-for u in ex1 ex2 ia1; do
+for u in ex1 ex2 ia1 ia2; do
 	gh_user "$u"
 	gh_grant "$u" web01 "$TGT_LOGIN"
 done
@@ -89,6 +89,20 @@ grep -q BLOCKME "$GH_T/hist" && gh_fail "the blocked line is in the target shell
 grep -q 'after-block' "$GH_T/hist" || gh_fail "history lacks the command after the block: $(cat "$GH_T/hist")"
 gh_expect_audit 1 type=command.block result=blocked importance=high "detail=*BLOCKME-i*" "detail=*screen*"
 
+# An exec with a pty (`ssh -t host bash`) is interactive too: tracked and
+# checked like a shell.
+tmux -S "$GH_TMUX_SOCK" kill-server 2>/dev/null || true
+gh_tmux_start 100 30 "$(gh_ssh_cmdline "ia2@$TGT_LOGIN@web01" -tt) env -i HOME=$GH_T TERM=xterm PS1=\'Q\>\ \' bash --norc --noprofile"
+gh_tmux_wait 30 '^Q> $' || gh_fail "no bash prompt in the exec channel"
+gh_tmux_keys "touch $GH_T/BLOCKME-t"
+gh_tmux_wait 10 "BLOCKME-t\$" || gh_fail "no echo (exec pty)"
+gh_tmux_keys Enter
+gh_tmux_wait 10 "gatehouse: command blocked by rule $BLOCK_ID" || gh_fail "no block in an exec pty channel"
+# (a bare `exit` would return 130: the abandoned line set $?)
+gh_tmux_keys "exit 0" Enter
+gh_tmux_wait 15 'GH_EXIT=0' || gh_fail "exec bash did not exit"
+[ ! -e "$GH_T/BLOCKME-t" ] || gh_fail "the blocked command ran in an exec pty channel"
+
 # The command rows.
 gh_admin command list --json >"$GH_T/cmds.json" 2>"$GH_T/cmds.err" || gh_fail "command list: $(cat "$GH_T/cmds.err")"
 $PY - "$GH_T/cmds.json" "$GH_T" "$BLOCK_ID" "$ALERT_ID" <<'PYEOF' || gh_fail "command rows: $(cat "$GH_T/cmds.json")"
@@ -104,6 +118,7 @@ one(f"touch {t}/BLOCKME-exec", source="exec", action="blocked", rule=bid, user="
 one(f"echo ALERTME > {t}/alert-exec", source="exec", action="alerted", rule=aid, user="ex2")
 one(f"touch {t}/BLOCKME-i", source="screen", action="blocked", rule=bid, user="ia1", confident=True)
 one(f"touch {t}/BLOCKME-fast", source="screen", action="blocked", rule=bid, user="ia1")
+one(f"touch {t}/BLOCKME-t", source="screen", action="blocked", rule=bid, user="ia2")
 one("echo after-block-$((6*7))", source="screen", action="allowed", rule=None)
 one(f"echo ALERTME > {t}/alert-i", source="screen", action="alerted", rule=aid)
 PYEOF
