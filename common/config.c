@@ -28,6 +28,7 @@ struct config_key {
 static const char *const policy_words[] = {"mlps", "nist", NULL};
 /* Index 0 = closed (the stored flag is "fail open"). */
 static const char *const failure_words[] = {"closed", "open", NULL};
+static const char *const onoff_words[] = {"off", "on", NULL};
 
 #define OFF(f) offsetof(struct gh_config, f)
 
@@ -83,6 +84,12 @@ static const struct config_key config_keys[] = {
         {"command_tracking", KEY_BOOL, 0, 0, NULL, "yes",
          "Extract the commands of interactive shells from the screen (yes/no); exec commands are always logged.",
          OFF(command_tracking)},
+        {"transfer_capture", KEY_ENUM, 0, 0, onoff_words, "off",
+         "Store the content of files moved by SFTP beside the recording (zstd, named by SHA-256): off or on.",
+         OFF(transfer_capture)},
+        {"transfer_capture_max", KEY_INT, 0, 2147483647, NULL, "104857600",
+         "Largest file content captured, in bytes; larger or non-sequential transfers are logged, not stored.",
+         OFF(transfer_capture_max)},
         {"retention_days", KEY_INT, 1, 36500, NULL, "180",
          "Days recordings and audit events are kept (MLPS level 2/3 requires at least 180).", OFF(retention_days)},
         {"bench_allow_no_totp", KEY_BOOL, 0, 0, NULL, "no",

@@ -39,6 +39,8 @@ struct gh_config {
 	char *audit_jsonl;          /* path of a JSON-lines copy of audit events, "" = off */
 	int audit_syslog;           /* send audit events to syslog */
 	int command_tracking;       /* command_tracking = yes | no: screen extraction in pty shells */
+	int transfer_capture;       /* transfer_capture = off | on: SFTP file contents beside the recording */
+	int transfer_capture_max;   /* bytes; larger files are not captured */
 	int retention_days;
 	int bench_totp_off;         /* bench_allow_no_totp: only for bench data dirs */
 };

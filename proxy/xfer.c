@@ -14,14 +14,19 @@
  * per direction, and the bastion's own answers (bounded below). */
 #include "proxy/xfer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libssh/libssh.h>
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "common/audit.h"
 #include "common/err.h"
@@ -293,6 +298,135 @@ quiet_op(const char *op)
 	return 0;
 }
 
+/* ---- content capture (transfer_capture = on) ------------------------------
+ * The content of a file handle goes, while it stays sequential and under
+ * transfer_capture_max, through a zstd stream into a temporary file in
+ * DIR/recordings/UUID.files/; when the handle is closed with a SHA-256 the
+ * file is renamed to SHA256.zst, otherwise it is removed. */
+struct capture {
+	int fd;
+	int write; /* direction of the content: 1 upload, 0 download */
+	uint64_t bytes;
+	ZSTD_CCtx *z;
+	char tmp[4096];
+};
+
+static void
+capture_drop(struct capture *k)
+{
+	if (k == NULL)
+		return;
+	if (k->fd >= 0) {
+		close(k->fd);
+		unlink(k->tmp);
+	}
+	ZSTD_freeCCtx(k->z);
+	free(k);
+}
+
+static int
+capture_dir(const struct conn *c, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/recordings/%s.files", c->datadir, c->uuid);
+
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (mkdir(out, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Compress and write; mode ZSTD_e_continue or ZSTD_e_end. 0 or -1. */
+static int
+capture_put(struct capture *k, const void *p, size_t n, ZSTD_EndDirective mode)
+{
+	uint8_t out[64 * 1024];
+	ZSTD_inBuffer in = {p, n, 0};
+	size_t left;
+
+	do {
+		ZSTD_outBuffer o = {out, sizeof(out), 0};
+
+		left = ZSTD_compressStream2(k->z, &o, &in, mode);
+		if (ZSTD_isError(left))
+			return -1;
+		if (o.pos > 0 && write(k->fd, out, o.pos) != (ssize_t)o.pos)
+			return -1;
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+static void
+capture_content(struct xfer *x, const struct sftp_event *ev)
+{
+	struct conn *c = x->ch->c;
+	struct capture *k = *ev->handle_ud;
+	char dir[3900];
+	static unsigned seq;
+
+	if (k == NULL) {
+		if ((k = calloc(1, sizeof(*k))) == NULL)
+			return;
+		k->fd = -1;
+		k->write = ev->write;
+		*ev->handle_ud = k;
+		if (capture_dir(c, dir, sizeof(dir)) != 0 ||
+		    snprintf(k->tmp, sizeof(k->tmp), "%s/.part-%u-%ld-%u", dir, x->ch->num, (long)getpid(), ++seq) <
+		            0 ||
+		    (k->fd = open(k->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+		    (k->z = ZSTD_createCCtx()) == NULL) {
+			error("channel %u: cannot capture %s", x->ch->num, ev->path != NULL ? ev->path : "a file");
+			k->bytes = UINT64_MAX; /* marks it dead; removed at close */
+			return;
+		}
+	}
+	if (k->bytes == UINT64_MAX)
+		return;
+	/* Both directions on one handle, or beyond the limit: not captured. */
+	if (k->write != ev->write || k->bytes + ev->len > (uint64_t)c->cfg->transfer_capture_max ||
+	    capture_put(k, ev->data, ev->len, ZSTD_e_continue) != 0) {
+		if (k->fd >= 0) {
+			close(k->fd);
+			unlink(k->tmp);
+			k->fd = -1;
+		}
+		k->bytes = UINT64_MAX;
+		return;
+	}
+	k->bytes += ev->len;
+}
+
+/* At close: keep the content as SHA256.zst when it is the whole file that
+ * the row's hash names. Returns the path relative to the data directory
+ * (static buffer) or NULL. */
+static const char *
+capture_finish(struct xfer *x, const struct sftp_event *ev)
+{
+	static char rel[512];
+	struct capture *k = ev->handle_ud != NULL ? *ev->handle_ud : NULL;
+	char final[4096];
+	const char *ret = NULL;
+
+	if (k == NULL)
+		return NULL;
+	*ev->handle_ud = NULL;
+	if (k->bytes != UINT64_MAX && k->fd >= 0 && ev->sha256 != NULL && strcmp(ev->status, "ok") == 0 &&
+	    k->write == (ev->bytes_written > 0 || strcmp(ev->op, "upload") == 0) &&
+	    k->bytes == (k->write ? ev->bytes_written : ev->bytes_read) && capture_put(k, NULL, 0, ZSTD_e_end) == 0 &&
+	    fsync(k->fd) == 0) {
+		snprintf(rel, sizeof(rel), "recordings/%s.files/%s.zst", x->ch->c->uuid, ev->sha256);
+		snprintf(final, sizeof(final), "%s/%s", x->ch->c->datadir, rel);
+		/* The same content twice is stored once. */
+		if (rename(k->tmp, final) == 0) {
+			close(k->fd);
+			k->fd = -1;
+			ret = rel;
+		}
+	}
+	capture_drop(k);
+	return ret;
+}
+
 static void
 on_sftp_event(void *ud, const struct sftp_event *ev)
 {
@@ -312,7 +446,7 @@ on_sftp_event(void *ud, const struct sftp_event *ev)
 	if (ev->pflags != 0 || strcmp(ev->op, "open") == 0 || ev->kind == SFTP_EV_TRANSFER)
 		json_object_set_new(d, "pflags", json_integer(ev->pflags));
 	switch (ev->kind) {
-	case SFTP_EV_CONTENT: break;
+	case SFTP_EV_CONTENT: capture_content(x, ev); break;
 	case SFTP_EV_DENY:
 		w.allowed = 0;
 		json_object_set_new(d, "needs", json_string(ev->need));
@@ -325,6 +459,9 @@ on_sftp_event(void *ud, const struct sftp_event *ev)
 		w.bytes_read = ev->bytes_read;
 		w.bytes_written = ev->bytes_written;
 		w.sha256 = ev->sha256;
+		w.capture = capture_finish(x, ev);
+		if (w.capture != NULL)
+			json_object_set_new(d, "capture", json_string(w.capture));
 		row_insert(ch, &w);
 		row_audit(ch, "sftp.transfer", &w, AUDIT_INFO);
 		verbose("channel %u: sftp %s %s: %llu read, %llu written", ch->num, ev->op, ev->path ? ev->path : "",
@@ -425,6 +562,7 @@ xfer_start(struct chan *ch)
 			r = ERR_NOMEM;
 			goto out;
 		}
+		sftp_want_content(x->sftp, ch->c->cfg->transfer_capture && ch->c->cfg->transfer_capture_max > 0);
 	} else {
 		return 0;
 	}

@@ -18,6 +18,9 @@ gh_user wo1
 gh_grant wo1 web01 "$TGT_LOGIN" --rights upload
 gh_user none1
 gh_grant none1 web01 "$TGT_LOGIN" --rights shell,exec
+# Content capture on, with a limit between the two files' sizes.
+gh_conf 'transfer_capture = on'
+gh_conf 'transfer_capture_max = 1000000'
 start_gatehoused
 
 S=$GH_T/src D=$GH_T/dst L=$GH_T/local
@@ -62,6 +65,13 @@ gh_expect_eq "rm row" "$(q "status" rw1 "op = 'remove' AND path = '$D/rw-up2'")"
 gh_expect_eq "listing row" "$(q "count(*)" rw1 "op = 'list' AND path LIKE '$D%' AND allowed = 1")" "1"
 gh_expect_eq "no refusal for rw" "$(q "count(*)" rw1 "allowed = 0")" "0"
 gh_expect_audit 1 type=sftp.transfer actor=rw1 "detail=*$blob_sha*"
+# Capture: the 700 kB download is stored (zstd, named by SHA-256), the
+# 1.5 MB upload is over transfer_capture_max and is not.
+cap=$(q capture rw1 "op = 'download' AND path = '$D/seed'")
+gh_expect_match "download captured" "$cap" "^recordings/[0-9a-f-]+\.files/$seed_sha\.zst$"
+[ "$(zstdcat -q "$GH_DATA/$cap" | sha256sum | cut -d' ' -f1)" = "$seed_sha" ] || gh_fail "captured content differs"
+gh_expect_eq "upload over the limit not captured" "$(q "capture IS NULL" rw1 "op = 'upload'")" 1
+[ -z "$(find "$GH_DATA/recordings" -name '.part-*')" ] || gh_fail "capture left temporary files"
 gh_expect_audit 1 type=access.allow actor=rw1 "detail=*upload, download*"
 
 # --- download only: put/rename/rm/mkdir refused, never reach the target ---
