@@ -139,25 +139,38 @@ stale_free(struct stale *v, size_t n)
 	free(v);
 }
 
-/* A row's pid may have been reused since (after a reboot, or a long time
- * after a crash): it is still its connection process only if that process
- * is a gatehoused. Where /proc cannot tell, alive() alone decides. */
-static int
-still_ours(int pid, int (*alive)(int pid))
+/* The command name of a process ("" when /proc cannot tell). */
+static void
+proc_comm(const char *pid, char comm[32])
 {
-	char path[64], comm[32] = "";
+	char path[64];
 	FILE *f;
 
-	if (pid <= 0 || !alive(pid))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
 	if ((f = fopen(path, "re")) == NULL)
-		return 1;
-	if (fgets(comm, sizeof(comm), f) == NULL)
+		return;
+	if (fgets(comm, 32, f) == NULL)
 		comm[0] = '\0';
 	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
-	return comm[0] == '\0' || strcmp(comm, "gatehoused") == 0;
+}
+
+/* A row's pid may have been reused since (after a reboot, or a long time
+ * after a crash): it is still its connection process only if that process
+ * runs the same program as this one (connection processes are forks of the
+ * listener). Where /proc cannot tell, alive() alone decides. */
+static int
+still_ours(int pid, int (*alive)(int pid))
+{
+	char num[24], comm[32], self[32];
+
+	if (pid <= 0 || !alive(pid))
+		return 0;
+	snprintf(num, sizeof(num), "%d", pid);
+	proc_comm(num, comm);
+	proc_comm("self", self);
+	return comm[0] == '\0' || self[0] == '\0' || strcmp(comm, self) == 0;
 }
 
 /* The rows to recover, read completely before anything is written. */
