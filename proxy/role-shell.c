@@ -346,7 +346,7 @@ shell_read_secret(struct admin_ctx *ctx, const char *prompt, char *buf, size_t l
 	put_str(sh, "Retype: ");
 	r = read_line_secret(sh, again, len);
 	if (r == 0 && strcmp(buf, again) != 0) {
-		put_str(sh, "gatehouse: the two entries differ\n");
+		put_fmt(sh, 1, "gatehouse: the two entries differ\n");
 		r = ERR_POLICY;
 	}
 	explicit_bzero(again, len);
@@ -495,6 +495,22 @@ print_help(struct role_shell *sh)
 	            "Secrets are asked for without echo, never given as arguments.\n");
 }
 
+/* The user record is read again for every command, as route.c does for
+ * every channel: a lock, a removal or a role change applies at once, not at
+ * the next login. */
+static int
+user_still_allowed(struct role_shell *sh)
+{
+	struct user_rec *u = NULL;
+	int ok;
+
+	if (store_user_get_by_id(sh->c->st, sh->c->user->id, &u) != 0)
+		return 0;
+	ok = !u->locked && u->removed == 0 && u->locked_until <= time_now() && u->role == sh->c->user->role;
+	user_rec_free(u);
+	return ok;
+}
+
 /* Run one command line; returns the exit status (a job may still run). */
 static int
 run_line(struct role_shell *sh, const char *line, size_t len)
@@ -517,7 +533,7 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 		argv_split_free(&a);
 		if (sh->mode != SM_EXEC)
 			return 0;
-		put_str(sh, "gatehouse: no command given (try help)\n");
+		put_fmt(sh, 1, "gatehouse: no command given (try help)\n");
 		return ADMIN_EXIT_USAGE;
 	}
 	if (strcmp(a.argv[0], "help") == 0 || strcmp(a.argv[0], "--help") == 0 || strcmp(a.argv[0], "?") == 0) {
@@ -534,7 +550,7 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 		return sh->mode == SM_TTY ? 0 : sh->status;
 	}
 	if (strcmp(a.argv[0], "init") == 0) {
-		put_str(sh, "gatehouse: 'init' runs only locally on the bastion (gatehouse-admin init)\n");
+		put_fmt(sh, 1, "gatehouse: 'init' runs only locally on the bastion (gatehouse-admin init)\n");
 		audit_command(sh, a.argc, a.argv, "init is local only", ADMIN_EXIT_FAIL);
 		argv_split_free(&a);
 		return ADMIN_EXIT_FAIL;
@@ -558,10 +574,17 @@ run_line(struct role_shell *sh, const char *line, size_t len)
 		argv_split_free(&a);
 		return ADMIN_EXIT_USAGE;
 	}
+	if (!user_still_allowed(sh)) {
+		put_fmt(sh, 1, "gatehouse: your account is locked, removed or changed role; the shell ends\n");
+		audit_command(sh, a.argc, a.argv, "account no longer allowed", ADMIN_EXIT_FAIL);
+		sh->finished = 1;
+		argv_split_free(&a);
+		return ADMIN_EXIT_FAIL;
+	}
 	rs.out.f = open_memstream(&rs.out.buf, &rs.out.size);
 	rs.err.f = open_memstream(&rs.err.buf, &rs.err.size);
 	if (rs.out.f == NULL || rs.err.f == NULL) {
-		put_str(sh, "gatehouse: out of memory\n");
+		put_fmt(sh, 1, "gatehouse: out of memory\n");
 		status = ADMIN_EXIT_FAIL;
 		goto out;
 	}
@@ -936,7 +959,7 @@ step_lines(struct role_shell *sh)
 
 		if (nl == NULL) {
 			if (sh->inlen == sizeof(sh->in)) {
-				put_str(sh, "gatehouse: line too long\n");
+				put_fmt(sh, 1, "gatehouse: line too long\n");
 				sh->status = ADMIN_EXIT_USAGE;
 				consume(sh, sh->inlen);
 			}

@@ -85,5 +85,17 @@ gh_expect_audit 2 actor=admin type=shell.command 'detail=*control characters*'
 gh_expect_audit 4 actor=admin type=shell.command 'detail=*file option refused*'
 gh_expect_audit 2 actor=admin type=shell.command 'detail=*secret option refused*'
 grep -q JBSWY3DPEHPK3PXP "$GH_T/audit.json" && gh_fail "a TOTP secret reached the audit trail"
+# A lock applies to the next command of an open role shell, not at the next login.
+gh_user sam2 superadmin
+role_master sam2
+role_run sam2 group list
+[ "$RC" = 0 ] || gh_fail "sam2 group list: $ERR"
+role_run admin user lock sam2
+[ "$RC" = 0 ] || gh_fail "lock sam2: $ERR"
+role_run sam2 group add evil
+[ "$RC" = 1 ] || gh_fail "a locked superadmin ran a command ($RC)"
+gh_expect_match "locked" "$ERR" "your account is locked"
+gh_expect_eq "no group evil" "$(gh_sql "SELECT count(*) FROM groups WHERE name = 'evil'")" 0
+role_stop sam2
 role_stop admin
 echo "t_role_injection: ok"
