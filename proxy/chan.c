@@ -31,6 +31,7 @@
 #include "proxy/session-db.h"
 #include "proxy/srv-menu.h"
 #include "proxy/up-conn.h"
+#include "proxy/tunnel.h"
 #include "proxy/xfer.h"
 #include "recorder/recorder.h"
 
@@ -728,6 +729,12 @@ up_setup(struct chan *ch)
 static void
 refused(struct chan *ch)
 {
+	/* A tunnel has no stderr nor exit status: audit why and close. */
+	if (ch->kind == CK_TUNNEL) {
+		tunnel_failed(ch, ch->refuse_msg);
+		close_both(ch);
+		return;
+	}
 	if (ch->refuse_msg[0] != '\0')
 		chan_tell(ch, ch->refuse_msg);
 	if (!ch->down_dead && !ch->down_close_rcvd && !ch->exit_status_sent) {

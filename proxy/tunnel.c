@@ -105,3 +105,12 @@ tunnel_open(struct conn *c, ssh_message msg)
 	verbose("channel %u: tunnel to %s from the target", ch->num, dest);
 	return 0;
 }
+
+void
+tunnel_failed(struct chan *ch, const char *why)
+{
+	info("channel %u: tunnel to %s failed: %s", ch->num, ch->command != NULL ? ch->command : "?",
+	     why != NULL && why[0] ? why : "closed");
+	audit_tunnel(ch->c, "tunnel.fail", ch->command != NULL ? ch->command : "?", "fail", AUDIT_NOTICE, why, NULL, 0,
+	             ch->fwd_unrecorded);
+}

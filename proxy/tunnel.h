@@ -16,5 +16,9 @@ struct conn;
  * caller lets libssh send the default refusal. Audits either way. Makes no
  * blocking call (the target connection is made later by chan_step). */
 int tunnel_open(struct conn *c, ssh_message msg);
+/* The tunnel's target side could not be opened (destination unreachable
+ * from the target, target lost ...): audited tunnel.fail with the reason. */
+struct chan;
+void tunnel_failed(struct chan *ch, const char *why);
 
 #endif

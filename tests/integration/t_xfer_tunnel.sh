@@ -20,6 +20,7 @@ $PY -m http.server --bind 127.0.0.1 --directory "$www" "$http_port" >"$GH_T/http
 gh_keep_pid $!
 gh_wait_for 10 gh_port_listening "$http_port" || gh_fail "http.server did not start"
 other_port=$(gh_free_port)
+dead_port=$(gh_free_port) # listed on tu2's grant, nothing listens there
 
 # --forward-to is validated and needs the forward right.
 if gh_admin grant add --user admin --asset web01 --login x --forward-to 127.0.0.1:80 >/dev/null 2>&1; then
@@ -34,7 +35,8 @@ done
 
 for u in tu1 tu2 tu4 tu6; do gh_user $u; done
 gh_grant tu1 web01 "$TGT_LOGIN" --rights shell,exec,forward --forward-to "127.0.0.1:$http_port"
-gh_grant tu2 web01 "$TGT_LOGIN" --rights shell,exec,forward --forward-to "127.0.0.1:$http_port"
+gh_grant tu2 web01 "$TGT_LOGIN" --rights shell,exec,forward --forward-to "127.0.0.1:$http_port" \
+	--forward-to "127.0.0.1:$dead_port"
 gh_grant tu4 web01 "$TGT_LOGIN" --rights shell,exec,forward --forward-to "127.0.0.1:$http_port"
 gh_grant tu6 web01 "$TGT_LOGIN" --rights shell,exec,forward --forward-to "127.0.0.1:$http_port" \
 	--forward-to "127.0.0.1:$WEB01_PORT"
@@ -73,7 +75,8 @@ gh_expect_eq "channels row" "$(gh_sql "SELECT count(*) FROM sessions WHERE user 
 
 # --- a destination not on the grant ---
 lport=$(gh_free_port)
-GH_SSH_EXTRA=(-L "$lport:127.0.0.1:$other_port")
+lport2=$(gh_free_port)
+GH_SSH_EXTRA=(-L "$lport:127.0.0.1:$other_port" -L "$lport2:127.0.0.1:$dead_port")
 gh_ssh "tu2@$TGT_LOGIN@web01" 'sleep 6' </dev/null >"$GH_T/tu2.out" 2>"$GH_T/tu2.err" &
 tpid=$!
 gh_keep_pid $tpid
@@ -81,9 +84,14 @@ GH_SSH_EXTRA=()
 gh_wait_for 20 gh_port_listening "$lport" || gh_fail "ssh -L (tu2) did not listen: $(cat "$GH_T/tu2.err")"
 got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$lport && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -c 4 <&3" 2>/dev/null || true)
 [ -z "$got" ] || gh_fail "an unlisted destination answered through the bastion"
+# A listed destination that does not answer: the tunnel fails, audited.
+got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$lport2 && head -c 4 <&3" 2>/dev/null || true)
+[ -z "$got" ] || gh_fail "a dead destination answered"
 wait "$tpid" 2>/dev/null
 gh_expect_match "operator told" "$(cat "$GH_T/tu2.err")" "prohibited|refused"
 gh_expect_audit 1 type=forward.deny actor=tu2 "object=127.0.0.1:$other_port" "detail=*not a tunnel destination*"
+gh_expect_audit 1 type=tunnel.open actor=tu2 "object=127.0.0.1:$dead_port"
+gh_expect_audit 1 type=tunnel.fail actor=tu2 "object=127.0.0.1:$dead_port"
 
 # --- ssh -J (what -J runs: ssh -W to the target's SSH port): refused ---
 GH_SSH_EXTRA=(-W "127.0.0.1:$WEB01_PORT")
