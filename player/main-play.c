@@ -3,6 +3,9 @@
  * lookup and the audit event (who looked at what). */
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,83 @@ local_actor(void)
 	return n < 0 ? NULL : s;
 }
 
+/* The viewer's terminal while playing: raw keys, alternate screen; put
+ * back on every way out, signals included. */
+static struct termios saved_tio;
+static int tio_saved;
+
+static void
+tty_restore(void)
+{
+	static const char leave[] = "\033[0m\033[?25h\033[?1049l";
+
+	if (!tio_saved)
+		return;
+	(void)!write(STDOUT_FILENO, leave, sizeof(leave) - 1);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	tio_saved = 0;
+}
+
+static void
+on_signal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int
+tty_enter(void)
+{
+	static const char enter[] = "\033[?1049h\033[?25l";
+	struct termios raw;
+
+	if (tcgetattr(STDIN_FILENO, &saved_tio) != 0)
+		return ERR_IO;
+	raw = saved_tio;
+	cfmakeraw(&raw); /* Ctrl-C arrives as a key: 'q' and Ctrl-C quit */
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) != 0)
+		return ERR_IO;
+	tio_saved = 1;
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGQUIT, on_signal);
+	(void)!write(STDOUT_FILENO, enter, sizeof(enter) - 1);
+	return 0;
+}
+
+static void
+tty_size(void *arg, int *rows, int *cols)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	}
+}
+
+static int
+audit(struct store *st, const char *actor, const char *type, int64_t id, const char *result, enum audit_importance imp)
+{
+	char object[48];
+	struct audit_event ev = {
+	        .actor = actor,
+	        .source = "cli",
+	        .type = type,
+	        .object = object,
+	        .result = result,
+	        .importance = imp,
+	};
+
+	snprintf(object, sizeof(object), "session:%lld", (long long)id);
+	if (audit_append(st, &ev, NULL) != 0) {
+		fprintf(stderr, "gatehouse-play: cannot write the audit event; nothing is shown\n");
+		return ERR_DB;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -66,8 +146,9 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	struct stat sb;
 	FILE *out = stdout;
-	char *dbpath = NULL, *actor = NULL, object[96];
-	int c, verify = 0, info = 0, r, rc = 1;
+	char *dbpath = NULL, *actor = NULL;
+	int c, verify = 0, info = 0, follow = 0, commands = 0, r, rc = 1;
+	double speed = 1.0;
 	const char *type = "session.play";
 
 	log_init("gatehouse-play", 1, LOG_LEVEL_INFO);
@@ -77,16 +158,22 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'c': rg.channel = strtoll(optarg, NULL, 10); break;
-		case 's': break; /* terminal playback speed: see the report */
+		case 's':
+			speed = strtod(optarg, NULL);
+			if (!(speed >= 1.0 / 16 && speed <= 64)) {
+				fprintf(stderr, "gatehouse-play: --speed takes 0.0625 to 64\n");
+				return 2;
+			}
+			break;
 		case 'F': from = optarg; break;
 		case 'T': to = optarg; break;
 		case 'm': rg.max_idle = strtod(optarg, NULL); break;
-		case 'f': break;
+		case 'f': follow = 1; break;
 		case 'V': verify = 1; break;
 		case 'i': info = 1; break;
 		case 'e': export = optarg; break;
 		case 'o': outpath = optarg; break;
-		case 'p': break;
+		case 'p': commands = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -135,36 +222,43 @@ main(int argc, char **argv)
 		out = stdout;
 		goto out;
 	}
-	if (verify) {
+	rg.follow = follow;
+	if (export != NULL)
+		type = "session.export";
+	else if (verify)
 		type = "session.verify";
+	else if (info || commands)
+		type = "session.info";
+	/* Who looked at what is written before anything is shown (and
+	 * nothing is shown if it cannot be written); a verification is
+	 * written after, with its result. */
+	if (!verify && st != NULL && audit(st, actor, type, s->id, "ok", AUDIT_INFO) != 0)
+		goto out;
+	if (verify) {
 		r = play_verify(s, out);
 	} else if (info) {
 		r = play_info(s, out);
+	} else if (commands) {
+		r = play_print_commands(s, out);
 	} else if (export != NULL) {
-		type = "session.export";
 		r = play_export(s, strcmp(export, "raw") == 0 ? PLAY_EXPORT_RAW : PLAY_EXPORT_ASCIICAST, &rg, out);
+	} else if (out == stdout && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		struct play_tty_io io = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .size = tty_size};
+
+		if ((r = tty_enter()) == 0) {
+			r = play_tty(s, &rg, speed, &io);
+			tty_restore();
+		}
 	} else {
+		/* not a terminal: the output stream, like cat */
 		r = play_export(s, PLAY_EXPORT_RAW, &rg, out);
 	}
 	if (r != 0 && !verify)
 		fprintf(stderr, "gatehouse-play: %s\n", gh_strerror(r));
 	rc = r == 0 ? 0 : 1;
-	if (st != NULL) {
-		struct audit_event ev = {
-		        .actor = actor,
-		        .source = "cli",
-		        .type = type,
-		        .object = object,
-		        .result = r == 0 ? "ok" : "fail",
-		        .importance = r == ERR_TAMPER ? AUDIT_HIGH : AUDIT_INFO,
-		};
-
-		snprintf(object, sizeof(object), "session:%lld", (long long)s->id);
-		if (audit_append(st, &ev, NULL) != 0) {
-			fprintf(stderr, "gatehouse-play: cannot write the audit event\n");
-			rc = 1;
-		}
-	}
+	if (verify && st != NULL &&
+	    audit(st, actor, type, s->id, r == 0 ? "ok" : "fail", r == ERR_TAMPER ? AUDIT_HIGH : AUDIT_INFO) != 0)
+		rc = 1;
 out:
 	if (out != stdout && fclose(out) != 0)
 		rc = 1;

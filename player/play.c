@@ -11,6 +11,7 @@
 #include "common/store.h"
 #include "common/timeutil.h"
 #include "player/play.h"
+#include "player/play-int.h"
 
 static char *
 dup_col(sqlite3_stmt *s, int i)
@@ -138,27 +139,6 @@ out:
 
 /* ---- channels ------------------------------------------------------------ */
 
-struct chan_info {
-	uint32_t num;
-	char type[32];
-	char *command;
-	int pty;
-	int cols, rows; /* first size */
-	int resizes;
-	uint64_t out_bytes, in_bytes, redacted;
-	int has_exit;
-	uint32_t exit_status;
-};
-
-struct scan {
-	struct chan_info *v;
-	size_t n;
-	uint64_t first_us, last_us;
-	int ended, torn;
-	char end_reason[128];
-	json_t *header;
-};
-
 static struct chan_info *
 chan_get(struct scan *sc, uint32_t num)
 {
@@ -175,9 +155,12 @@ chan_get(struct scan *sc, uint32_t num)
 	return &v[sc->n++];
 }
 
-static void
+void
 scan_free(struct scan *sc)
 {
+	for (size_t i = 0; i < sc->ncmds; i++)
+		free(sc->cmds[i].text);
+	free(sc->cmds);
 	for (size_t i = 0; i < sc->n; i++)
 		free(sc->v[i].command);
 	free(sc->v);
@@ -185,6 +168,62 @@ scan_free(struct scan *sc)
 }
 
 static int
+add_cmd(struct scan *sc, uint64_t t, uint32_t ch, const char *text, size_t len)
+{
+	struct cmd_entry *v;
+
+	if (sc->ncmds % 64 == 0) {
+		if ((v = realloc(sc->cmds, (sc->ncmds + 64) * sizeof(*v))) == NULL)
+			return ERR_NOMEM;
+		sc->cmds = v;
+	}
+	if ((sc->cmds[sc->ncmds].text = strndup(text, len)) == NULL)
+		return ERR_NOMEM;
+	sc->cmds[sc->ncmds].time_us = t;
+	sc->cmds[sc->ncmds].channel = ch;
+	sc->ncmds++;
+	return 0;
+}
+
+/* Operator keys of a terminal channel: a line per Enter. */
+static int
+input_keys(struct scan *sc, struct chan_info *c, uint64_t t, const uint8_t *p, size_t len)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < len && r == 0; i++) {
+		uint8_t b = p[i];
+
+		if (c->in_esc) {
+			if (c->in_esc == 1 && b != '[' && b != 'O')
+				c->in_esc = 0;
+			else if (c->in_esc == 2 && b >= 0x40 && b <= 0x7e)
+				c->in_esc = 0;
+			else
+				c->in_esc = 2;
+			continue;
+		}
+		if (b == 0x1b) {
+			c->in_esc = 1;
+		} else if (b == '\r' || b == '\n') {
+			if (c->nline > 0)
+				r = add_cmd(sc, t, c->num, c->line, c->nline);
+			c->nline = 0;
+		} else if (b == 0x7f || b == 0x08) {
+			while (c->nline > 0 && (c->line[c->nline - 1] & 0xc0) == 0x80)
+				c->nline--; /* a whole UTF-8 character */
+			if (c->nline > 0)
+				c->nline--;
+		} else if (b == 0x15 || b == 0x03) {
+			c->nline = 0; /* Ctrl-U, Ctrl-C */
+		} else if ((b >= 0x20 || b == '\t') && c->nline < sizeof(c->line)) {
+			c->line[c->nline++] = (char)b;
+		}
+	}
+	return r;
+}
+
+int
 scan_recording(const char *path, struct scan *sc)
 {
 	struct rec_reader *r = NULL;
@@ -228,6 +267,11 @@ scan_recording(const char *path, struct scan *sc)
 				snprintf(c->type, sizeof(c->type), "%s", t != NULL ? t : "?");
 				if (cmd != NULL && c->command == NULL)
 					c->command = strdup(cmd);
+				if (cmd != NULL && t != NULL && strcmp(t, "exec") == 0 &&
+				    (rc = add_cmd(sc, rec.time_us, c->num, cmd, strlen(cmd))) != 0) {
+					json_decref(j);
+					goto out;
+				}
 				json_decref(j);
 			}
 			break;
@@ -242,10 +286,18 @@ scan_recording(const char *path, struct scan *sc)
 		case REC_RESIZE: c->resizes++; break;
 		case REC_DATA_OUT:
 		case REC_DATA_ERR: c->out_bytes += rec.len; break;
-		case REC_DATA_IN: c->in_bytes += rec.len; break;
+		case REC_DATA_IN:
+			c->in_bytes += rec.len;
+			if (c->pty && (rc = input_keys(sc, c, rec.time_us, rec.data, rec.len)) != 0)
+				goto out;
+			break;
 		case REC_INPUT_REDACTED:
 			c->redacted += (uint64_t)rec.data[0] << 24 | (uint64_t)rec.data[1] << 16 |
 			               (uint64_t)rec.data[2] << 8 | rec.data[3];
+			if (c->pty && c->nline + 10 <= sizeof(c->line)) {
+				memcpy(c->line + c->nline, "[redacted]", 10);
+				c->nline += 10;
+			}
 			break;
 		case REC_EXIT_STATUS:
 			c->has_exit = 1;
@@ -264,7 +316,7 @@ out:
 	return rc;
 }
 
-static const char *
+const char *
 str_or(const char *a, const char *b)
 {
 	return a != NULL ? a : b != NULL ? b : "-";
@@ -429,7 +481,7 @@ clean_utf8(struct u8carry *cy, const uint8_t *p, size_t len, char **outp, size_t
 	return 0;
 }
 
-static int
+int
 pick_channel(const struct scan *sc, int64_t want, uint32_t *ch, int *cols, int *rows)
 {
 	for (size_t i = 0; i < sc->n; i++) {
@@ -482,9 +534,17 @@ play_export(const struct play_session *s, enum play_export how, const struct pla
 	double t_out = 0, last = 0;
 	uint64_t prev_us = 0;
 
-	if ((rc = scan_recording(s->path, &sc)) != 0)
-		goto out;
-	if ((rc = pick_channel(&sc, rg->channel, &ch, &cols, &rows)) != 0)
+	for (;;) {
+		if ((rc = scan_recording(s->path, &sc)) != 0)
+			goto out;
+		rc = pick_channel(&sc, rg->channel, &ch, &cols, &rows);
+		if (rc == 0 || !rg->follow || sc.ended)
+			break;
+		/* a live session whose channel is not open yet */
+		scan_free(&sc);
+		usleep(200000);
+	}
+	if (rc != 0)
 		goto out;
 	if (how == PLAY_EXPORT_ASCIICAST) {
 		json_t *h = json_pack("{s:i,s:i,s:i,s:I,s:s++}", "version", 2, "width", cols, "height", rows,
@@ -505,8 +565,30 @@ play_export(const struct play_session *s, enum play_export how, const struct pla
 		goto out;
 	if (rg->from_us > 0 && (rc = rec_reader_seek_time(r, sc.first_us + rg->from_us)) != 0)
 		goto out;
-	while ((n = rec_reader_next(r, &rec)) == 1) {
-		uint64_t off = rec.time_us - sc.first_us;
+	for (;;) {
+		uint64_t off;
+
+		n = rec_reader_next(r, &rec);
+		if (n == 0 && rg->follow) {
+			struct rec_reader_info info;
+			int grew = 0;
+
+			rec_reader_get_info(r, &info);
+			if (!info.ended) {
+				/* Live: wait for the writer (it flushes every second). */
+				if (fflush(out) != 0) {
+					rc = ERR_IO;
+					goto out;
+				}
+				usleep(200000);
+				if ((rc = rec_reader_refresh(r, &grew)) != 0)
+					goto out;
+				continue;
+			}
+		}
+		if (n != 1)
+			break;
+		off = rec.time_us - sc.first_us;
 		char *txt = NULL;
 		size_t tl = 0;
 
@@ -562,6 +644,25 @@ out:
 	rec_reader_free(r);
 	scan_free(&sc);
 	return rc;
+}
+
+int
+play_print_commands(const struct play_session *s, FILE *out)
+{
+	struct scan sc;
+	int r;
+
+	if ((r = scan_recording(s->path, &sc)) == 0) {
+		for (size_t i = 0; i < sc.ncmds; i++) {
+			uint64_t off = sc.cmds[i].time_us - sc.first_us;
+
+			fprintf(out, "%02llu:%02llu:%02llu.%03llu  %u  %s\n", (unsigned long long)(off / 3600000000u),
+			        (unsigned long long)(off / 60000000u % 60), (unsigned long long)(off / 1000000u % 60),
+			        (unsigned long long)(off / 1000u % 1000), sc.cmds[i].channel, sc.cmds[i].text);
+		}
+	}
+	scan_free(&sc);
+	return r;
 }
 
 int

@@ -46,12 +46,31 @@ struct play_range {
 	int64_t channel;         /* -1: the first terminal channel, else the first with output */
 	uint64_t from_us, to_us; /* offsets from the recording's start; to 0 = the end */
 	double max_idle;         /* asciicast: cap pauses at this many seconds (0 = off) */
+	int follow;              /* a live recording: wait for more until it ends */
 };
 
 /* Export one channel: raw (its output byte stream) or asciicast v2 with
  * "o", "i" and "r" events (redacted input is never exported, it is not in
  * the file). */
 int play_export(const struct play_session *s, enum play_export how, const struct play_range *rg, FILE *out);
+
+/* Playing in a terminal: keys from in_fd (raw mode is the caller's job),
+ * screen to out_fd, size() asked before every frame (the viewer may
+ * resize). Over SSH these are the channel's pipe ends. */
+struct play_tty_io {
+	int in_fd, out_fd;
+	void (*size)(void *arg, int *rows, int *cols);
+	void *arg;
+};
+
+/* Play one channel from rg->from_us with the original timing times
+ * speed; keys: space pause, + - speed, left/right 10 s, [ ] previous/next
+ * command, g go to time, q quit. rg->follow plays a live recording. */
+int play_tty(const struct play_session *s, const struct play_range *rg, double speed, const struct play_tty_io *io);
+
+/* The commands of the session, one a line: "HH:MM:SS.mmm  CHANNEL  TEXT"
+ * (exec commands, and the lines typed in terminal channels). */
+int play_print_commands(const struct play_session *s, FILE *out);
 
 /* Parse "90", "1:30", "01:02:03" (offsets) or an ISO 8601 time (absolute,
  * turned into an offset from start_us). */
