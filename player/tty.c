@@ -332,7 +332,7 @@ fmt_time(char *buf, size_t len, uint64_t us)
 static void
 status_line(struct player *p, int vcols, int vrows, struct out *o)
 {
-	char pos[16], dur[16], line[512], size[64] = "";
+	char pos[32], dur[32], line[600], size[64] = "";
 	int cols = 0, rows = 0;
 	size_t n;
 
