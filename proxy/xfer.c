@@ -713,6 +713,13 @@ flush(struct xfer *x, const struct xdir *d)
 
 	while ((len = q_peek(x, d->dir, &p)) > 0) {
 		if (d->dst == NULL) {
+			/* The operator is gone: what the target still sent is recorded,
+			 * then dropped (as pump.c does). */
+			if (d->dir == SFTP_TO_OPERATOR && ch->c->rec != NULL) {
+				r = rec_write(ch->c->rec, REC_DATA_OUT, ch->num, p, len);
+				if (r != 0 && conn_rec_failed(ch->c, r) != 0)
+					return r;
+			}
 			q_consume(x, d->dir, len);
 			return 1;
 		}
