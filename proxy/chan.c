@@ -26,6 +26,7 @@
 #include "proxy/cmdctl.h"
 #include "proxy/conn.h"
 #include "proxy/pump.h"
+#include "proxy/recfilter.h"
 #include "proxy/role-shell.h"
 #include "proxy/route.h"
 #include "proxy/session-db.h"
@@ -320,6 +321,7 @@ chan_free(struct chan *ch)
 	xfer_end(ch);
 	role_shell_free(ch->shell);
 	cmdctl_chan_free(ch->cmd);
+	recfilter_close(ch);
 	if (ch->up != NULL)
 		ssh_channel_free(ch->up);
 	if (ch->down != NULL)
@@ -430,7 +432,8 @@ close_both(struct chan *ch)
 	}
 	ch->down_close_sent = 1;
 	if (ch->setup != CS_CLOSING) {
-		xfer_end(ch); /* its transfer rows before the channel's close */
+		xfer_end(ch);        /* its transfer rows before the channel's close */
+		recfilter_close(ch); /* input still held by the redaction filter */
 		rec_raw(ch, REC_CHANNEL_CLOSE, NULL, 0);
 		if (c->session_row != 0 && ch->db_row)
 			sessdb_channel_close(c->st, c->session_row, ch->num, ch->exit_status_rcvd, ch->exit_status);

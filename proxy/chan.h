@@ -46,7 +46,7 @@ struct chan {
 	struct ssh_channel_callbacks_struct up_cb;
 	enum chan_setup setup;
 	enum chan_kind kind;
-	char *command; /* exec command or subsystem name */
+	char *command;            /* exec command or subsystem name */
 	struct role_shell *shell; /* CS_SHELL: the role shell (role-shell.c) */
 	int64_t closing_since_ms;
 	int64_t down_close_wait_ms; /* operator closed first: since when we wait for the exit status */
@@ -89,13 +89,14 @@ struct chan {
 	int db_row; /* the channels row exists */
 
 	struct menu *menu;
-	struct xfer *xfer;     /* file-transfer inspection (xfer.c), NULL when none */
-	unsigned xfer_rights;  /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
-	int xfer_exec;         /* enum xfer_exec_kind of an exec command (route.c) */
-	char *fwd_host;        /* CK_TUNNEL: destination, opened from the target */
+	struct xfer *xfer;    /* file-transfer inspection (xfer.c), NULL when none */
+	unsigned xfer_rights; /* SFTP_RIGHT_* bits the grant gives this channel (route.c) */
+	int xfer_exec;        /* enum xfer_exec_kind of an exec command (route.c) */
+	char *fwd_host;       /* CK_TUNNEL: destination, opened from the target */
 	int fwd_port;
-	int fwd_unrecorded;    /* the destination is the target's own SSH service */
-	int rec_opened; /* channel open (and pty) recorded */
+	int fwd_unrecorded;      /* the destination is the target's own SSH service */
+	int rec_opened;          /* channel open (and pty) recorded */
+	struct redact *redact;   /* unechoed-input filter of a pty channel (recfilter.c), NULL until used */
 	struct cmdctl_chan *cmd; /* command audit and rules (cmdctl.c), NULL when not tracked */
 };
 

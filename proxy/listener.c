@@ -29,7 +29,7 @@
 #include "proxy/sessrec.h"
 
 #define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
-#define LISTENER_KILL_MARGIN_S 10 /* after shutdown_grace, before SIGKILL */
+#define LISTENER_KILL_MARGIN_S 10  /* after shutdown_grace, before SIGKILL */
 /* Pre-authentication limits (OpenSSH's MaxStartups in spirit): connections
  * that have not authenticated yet, in total and per source address. A flood
  * of half-open logins then cannot starve operators who already logged in,

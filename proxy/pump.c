@@ -8,6 +8,7 @@
 #include "proxy/chan.h"
 #include "proxy/cmdctl.h"
 #include "proxy/conn.h"
+#include "proxy/recfilter.h"
 #include "proxy/xfer.h"
 #include "recorder/recorder.h"
 
@@ -125,7 +126,7 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 		else if (ch->cmd != NULL && d->track == 2)
 			cmdctl_output(ch, k->buf, (size_t)n);
 		if (c->rec != NULL) {
-			r = rec_write(c->rec, d->rec_type, ch->num, k->buf, (size_t)n);
+			r = recfilter_data(ch, d->rec_type, k->buf, (size_t)n); /* pty: unechoed input redacted */
 			if (r != 0 && conn_rec_failed(c, r) != 0)
 				return r;
 		}
@@ -157,6 +158,8 @@ pump_chan(struct chan *ch)
 	struct pump_dir in = {0}, out = {0}, err = {0};
 
 	ch->more_pending = 0;
+	if ((r = recfilter_tick(ch)) != 0 && conn_rec_failed(c, r) != 0)
+		return r;
 	/* operator -> target */
 	in.src = ch->down;
 	in.dst = (ch->up_dead || ch->up_eof_sent || ch->up_close_rcvd) ? NULL : ch->up;

@@ -1,0 +1,23 @@
+/* The recording of a pty channel's data through the unechoed-input
+ * redaction filter (recorder/redact.h): what the operator types while the
+ * target does not echo it is recorded as its length only, unless
+ * record_unechoed_input = yes. The pump calls these instead of rec_write;
+ * channels without a pty are recorded as they are. */
+#ifndef GH_PROXY_RECFILTER_H
+#define GH_PROXY_RECFILTER_H
+
+#include <stddef.h>
+
+#include "recorder/recorder.h"
+
+struct chan;
+
+/* Record one chunk of channel data (REC_DATA_IN, _OUT or _ERR) that was
+ * relayed. Returns 0 or the recorder's negative enum gh_err. */
+int recfilter_data(struct chan *ch, enum rec_type type, const void *data, size_t len);
+/* Decide input held too long without an answer (called every loop pass). */
+int recfilter_tick(struct chan *ch);
+/* The channel ends: record what is held, free the filter. */
+void recfilter_close(struct chan *ch);
+
+#endif
