@@ -216,15 +216,16 @@ seek_to(struct player *p, uint64_t off)
 
 /* ---- drawing ------------------------------------------------------------ */
 
+/* One colour as a whole SGR sequence. */
 static void
 sgr_color(struct out *o, const VTermColor *c, int bg)
 {
 	if (bg ? VTERM_COLOR_IS_DEFAULT_BG(c) : VTERM_COLOR_IS_DEFAULT_FG(c))
-		out_fmt(o, ";%d", bg ? 49 : 39);
+		out_fmt(o, "\033[%dm", bg ? 49 : 39);
 	else if (VTERM_COLOR_IS_INDEXED(c))
-		out_fmt(o, ";%d;5;%u", bg ? 48 : 38, c->indexed.idx);
+		out_fmt(o, "\033[%d;5;%um", bg ? 48 : 38, c->indexed.idx);
 	else
-		out_fmt(o, ";%d;2;%u;%u;%u", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
+		out_fmt(o, "\033[%d;2;%u;%u;%um", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
 }
 
 static void
@@ -243,9 +244,11 @@ sgr_cell(struct out *o, const VTermScreenCell *c)
 		out_add(o, ";7", 2);
 	if (c->attrs.strike)
 		out_add(o, ";9", 2);
+	/* colours in their own sequences: no terminal has to take more than
+	 * a few parameters at once */
+	out_add(o, "m", 1);
 	sgr_color(o, &c->fg, 0);
 	sgr_color(o, &c->bg, 1);
-	out_add(o, "m", 1);
 }
 
 static void

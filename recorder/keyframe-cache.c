@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <zstd.h>
 
 #include "common/err.h"
 #include "recorder/keyframe.h"
@@ -565,6 +566,55 @@ out:
 	return r;
 }
 
+/* The file: "GHKZ" and one zstd frame holding the encoded cache (cell
+ * grids compress about tenfold). */
+#define FILE_MAGIC "GHKZ"
+
+static int
+file_unpack(const uint8_t *buf, size_t len, uint8_t **plain, size_t *plen)
+{
+	unsigned long long n;
+	uint8_t *p = NULL;
+	size_t got;
+
+	*plain = NULL;
+	if (len < 4 || memcmp(buf, FILE_MAGIC, 4) != 0)
+		return ERR_INVALID;
+	n = ZSTD_getFrameContentSize(buf + 4, len - 4);
+	if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n == 0 || n > CACHE_MAX)
+		return ERR_INVALID;
+	if ((p = malloc((size_t)n)) == NULL)
+		return ERR_NOMEM;
+	got = ZSTD_decompress(p, (size_t)n, buf + 4, len - 4);
+	if (ZSTD_isError(got) || got != n) {
+		free(p);
+		return ERR_INVALID;
+	}
+	*plain = p;
+	*plen = got;
+	return 0;
+}
+
+static int
+file_pack(const uint8_t *plain, size_t plen, uint8_t **buf, size_t *len)
+{
+	size_t cap = ZSTD_compressBound(plen) + 4, n;
+	uint8_t *p = malloc(cap);
+
+	*buf = NULL;
+	if (p == NULL)
+		return ERR_NOMEM;
+	memcpy(p, FILE_MAGIC, 4);
+	n = ZSTD_compress(p + 4, cap - 4, plain, plen, 3);
+	if (ZSTD_isError(n)) {
+		free(p);
+		return ERR_INTERNAL;
+	}
+	*buf = p;
+	*len = n + 4;
+	return 0;
+}
+
 int
 kf_cache_open(struct rec_reader *rd, const char *rec_path, struct kf_cache **out, int *loaded)
 {
@@ -579,20 +629,31 @@ kf_cache_open(struct rec_reader *rd, const char *rec_path, struct kf_cache **out
 	*loaded = 0;
 	rec_reader_get_info(rd, &info);
 	if (info.has_trailer && rec_path != NULL && (path = cache_path(rec_path)) != NULL) {
-		if (read_small_file(path, &buf, &len) == 0 &&
-		    kf_cache_decode(buf, len, info.file_id, info.trailer_frames, info.trailer_head, &c) == 0) {
+		uint8_t *plain = NULL;
+		size_t plen = 0;
+
+		if (read_small_file(path, &buf, &len) == 0 && file_unpack(buf, len, &plain, &plen) == 0 &&
+		    kf_cache_decode(plain, plen, info.file_id, info.trailer_frames, info.trailer_head, &c) == 0) {
+			free(plain);
 			*out = c;
 			*loaded = 1;
 			r = 0;
 			goto out;
 		}
+		free(plain);
 		free(buf);
 		buf = NULL;
 	}
 	if ((r = kf_cache_build(rd, 0, &c)) != 0)
 		goto out;
-	if (path != NULL && kf_cache_encode(c, info.file_id, info.trailer_frames, info.trailer_head, &buf, &len) == 0)
-		(void)write_file_atomic(path, buf, len); /* not writable: memory only */
+	if (path != NULL && kf_cache_encode(c, info.file_id, info.trailer_frames, info.trailer_head, &buf, &len) == 0) {
+		uint8_t *packed = NULL;
+		size_t plen = 0;
+
+		if (file_pack(buf, len, &packed, &plen) == 0)
+			(void)write_file_atomic(path, packed, plen); /* not writable: memory only */
+		free(packed);
+	}
 	*out = c;
 	r = 0;
 out:

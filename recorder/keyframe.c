@@ -1124,19 +1124,23 @@ seq_flush(struct kf_term *t, struct seq *s)
 	s->len = 0;
 }
 
+/* One colour as a whole SGR sequence. */
 static void
 seq_color(struct seq *s, const VTermColor *c, int bg)
 {
 	if (bg ? VTERM_COLOR_IS_DEFAULT_BG(c) : VTERM_COLOR_IS_DEFAULT_FG(c))
-		seq_add(s, ";%d", bg ? 49 : 39);
+		seq_add(s, "\033[%dm", bg ? 49 : 39);
 	else if (VTERM_COLOR_IS_INDEXED(c))
-		seq_add(s, ";%d;5;%u", bg ? 48 : 38, c->indexed.idx);
+		seq_add(s, "\033[%d;5;%um", bg ? 48 : 38, c->indexed.idx);
 	else
-		seq_add(s, ";%d;2;%u;%u;%u", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
+		seq_add(s, "\033[%d;2;%u;%u;%um", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
 }
 
 /* SGR for a pen. Every attribute is named so the result does not depend
- * on the previous pen. */
+ * on the previous pen. Attributes and the two colours go in separate
+ * sequences: libvterm 0.1.4 overflows its argument array past 16
+ * parameters (an RGB foreground and background with every attribute would
+ * reach 17). */
 static void
 seq_pen(struct seq *s, const struct kf_pen *p)
 {
@@ -1161,9 +1165,9 @@ seq_pen(struct seq *s, const struct kf_pen *p)
 		seq_add(s, ";9");
 	if ((p->attrs >> 7) & 15)
 		seq_add(s, ";%u", 10 + ((p->attrs >> 7) & 15));
+	seq_add(s, "m");
 	seq_color(s, &p->fg, 0);
 	seq_color(s, &p->bg, 1);
-	seq_add(s, "m");
 }
 
 static void

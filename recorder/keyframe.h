@@ -92,7 +92,7 @@ struct kf_entry {
  * the start (the reader is rewound before and after). A snapshot is taken
  * at the first safe record boundary after every `interval` bytes of a
  * channel's output (0 = KF_DEFAULT_INTERVAL). */
-#define KF_DEFAULT_INTERVAL (2u * 1024 * 1024)
+#define KF_DEFAULT_INTERVAL (512u * 1024)
 int kf_cache_build(struct rec_reader *r, size_t interval, struct kf_cache **out);
 void kf_cache_free(struct kf_cache *c);
 /* Serialise / load, bound to the recording's identity: its file id, frame
