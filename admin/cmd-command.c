@@ -96,7 +96,14 @@ cmd_cmdrule_add(struct admin_ctx *ctx, int argc, char **argv)
 		ret = admin_usage(ctx, cmd, "invalid --pattern: %s", errbuf);
 		goto out;
 	}
+	/* A pattern that matches an empty command matches every command. */
+	rc = regexec(&re, "", 0, NULL, 0);
 	regfree(&re);
+	if (rc == 0) {
+		ret = admin_usage(ctx, cmd, "--pattern '%s' matches an empty command, so every command",
+		                  a.val[O_PATTERN]);
+		goto out;
+	}
 	if (a.set[O_USER]) {
 		if (admin_find_user(ctx, a.val[O_USER], &u) != 0)
 			goto out;

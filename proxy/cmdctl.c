@@ -509,8 +509,8 @@ tell_operator(struct chan *ch, const char *message)
 }
 
 /* The line an Enter would submit now: the first block rule it matches,
- * tested on the screen's text and on the typed keys (they differ with
- * type-ahead, and a shell runs what was typed). */
+ * tested on the screen's text and, for a line editor's line, on the typed
+ * keys (they differ with type-ahead, and a shell runs what was typed). */
 static const struct cmd_rule *
 check_pending(struct cmdctl_chan *cc, char **text, int *confident)
 {
@@ -521,7 +521,14 @@ check_pending(struct cmdctl_chan *cc, char **text, int *confident)
 	*confident = 0;
 	if (cmdx_pending_command(cc->cx, &screen) != 0)
 		screen = NULL;
-	if (cmdx_pending_typed(cc->cx, &typed) != 0)
+	if (screen != NULL && screen[0] == '\0') { /* nothing shown: nothing to judge */
+		free(screen);
+		screen = NULL;
+	}
+	/* The keys are a witness only for a line editor's line: typed to a
+	 * password prompt they are a secret that never reached the screen and
+	 * must not be matched, stored or audited. */
+	if (!cmdx_pending_editor(cc->cx) || cmdx_pending_typed(cc->cx, &typed) != 0)
 		typed = NULL;
 	rule = match(cc, screen);
 	if (rule == NULL || !rule->block) {

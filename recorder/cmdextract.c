@@ -965,6 +965,12 @@ cmdx_pending_typed(struct cmdx *cx, char **text)
 	return 0;
 }
 
+int
+cmdx_pending_editor(const struct cmdx *cx)
+{
+	return cx != NULL && cx->bp_mode && cx->cur.started && !cx->cur.inactive && !cx->alt;
+}
+
 void
 cmdx_cancel_line(struct cmdx *cx)
 {

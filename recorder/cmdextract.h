@@ -104,6 +104,12 @@ int cmdx_pending_command(struct cmdx *cx, char **text);
  * keys cannot be replayed (Tab, history ...). A blocking policy should test
  * both texts. */
 int cmdx_pending_typed(struct cmdx *cx, char **text);
+/* 1 when the line being typed was typed while a line editor that announced
+ * itself with bracketed paste (readline) was reading it; 0 otherwise: a
+ * program reading the terminal, a password prompt without echo, or a shell
+ * without the markers. Only an editor's line may be judged by its typed
+ * keys: elsewhere they can be a secret that never reached the screen. */
+int cmdx_pending_editor(const struct cmdx *cx);
 /* Forget the line being edited, for a proxy that refused it and left the
  * target's line alone (otherwise pass what it sent to cmdx_input). */
 void cmdx_cancel_line(struct cmdx *cx);

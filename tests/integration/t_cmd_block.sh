@@ -8,6 +8,8 @@
 #  - interactive block: the Enter is held back, the operator sees one line
 #    naming the rule, the file is absent, the line is not in the shell's
 #    history, and the next command runs at a fresh prompt;
+#  - a password typed at a no-echo prompt that matches a block rule is not
+#    held back, stored, audited or exported;
 #  - interactive alert: runs, audited at once (before the session ends), and
 #    both the alert and the command row stream to the JSON-lines export.
 . "$(dirname "$0")/lib-ssh.sh"
@@ -30,6 +32,10 @@ gh_admin cmdrule add --pattern 'echo' --action block --user admin --priority 1 >
 # An invalid regex is refused.
 if gh_admin cmdrule add --pattern 'a(' --action block >"$GH_T/r4.out" 2>&1; then
 	gh_fail "an invalid pattern was accepted"
+fi
+# So is one that matches an empty command (it would match every command).
+if gh_admin cmdrule add --pattern 'x*' --action block >"$GH_T/r5.out" 2>&1; then
+	gh_fail "a pattern matching the empty command was accepted"
 fi
 BLOCK_ID=$(gh_sql "SELECT id FROM cmdrules WHERE pattern = 'touch .*BLOCKME'")
 ALERT_ID=$(gh_sql "SELECT id FROM cmdrules WHERE pattern = 'ALERTME'")
@@ -64,6 +70,16 @@ sleep 1
 gh_tmux_wait 10 '^P> $' || gh_fail "no fresh prompt after the second block"
 gh_tmux_keys "echo after-block-\$((6*7))" Enter
 gh_tmux_wait 10 '^after-block-42$' || gh_fail "the shell did not work after a block"
+# A password typed at a no-echo prompt is not a command: it is never
+# checked against the rules (even one it matches), stored or audited.
+gh_tmux_keys "read -s -p 'Password: ' PW" Enter
+gh_tmux_wait 10 'Password: $' || gh_fail "no password prompt"
+gh_tmux_keys 'touch pwBLOCKME'
+sleep 0.3
+gh_tmux_keys Enter
+gh_tmux_wait 10 'Password: P> $' || gh_fail "the password's Enter was held back"
+gh_tmux_keys 'echo pwlen=${#PW}' Enter
+gh_tmux_wait 10 '^pwlen=15$' || gh_fail "read -s did not get the password"
 gh_tmux_keys "echo ALERTME > $GH_T/alert-i" Enter
 gh_wait_for 10 test -e "$GH_T/alert-i" || gh_fail "the alerted interactive command did not run"
 # The alert is audited while the session is still running.
@@ -84,6 +100,9 @@ gh_tmux_wait 15 'GH_EXIT=0' || gh_fail "shell did not exit"
 gh_wait_sessions_closed 15 || gh_fail "session still active"
 
 [ ! -e "$GH_T/BLOCKME-i" ] || gh_fail "the blocked interactive command ran on the target"
+[ "$(gh_sql "SELECT count(*) FROM commands WHERE command LIKE '%pwBLOCKME%'")" = 0 ] || gh_fail "the password is in the commands"
+[ "$(gh_sql "SELECT count(*) FROM audit WHERE detail LIKE '%pwBLOCKME%'")" = 0 ] || gh_fail "the password is in the audit trail"
+grep -q pwBLOCKME "$GH_DATA/audit.jsonl" && gh_fail "the password is in the JSON-lines export"
 [ ! -e "$GH_T/BLOCKME-fast" ] || gh_fail "the blocked type-ahead command ran on the target"
 grep -q BLOCKME "$GH_T/hist" && gh_fail "the blocked line is in the target shell's history: $(cat "$GH_T/hist")"
 grep -q 'after-block' "$GH_T/hist" || gh_fail "history lacks the command after the block: $(cat "$GH_T/hist")"
