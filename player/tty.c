@@ -45,6 +45,7 @@ struct player {
 	uint8_t *next_data; /* a copy of next.data (the reader reuses its buffer) */
 	int at_end;         /* the reader has nothing more (for now) */
 	int paused, quit, follow;
+	int kf_tried; /* the cache was loaded or built (or failed) */
 	double speed, max_idle;
 	char prompt[16]; /* the 'g' prompt being typed, or "" */
 	int prompting;
@@ -180,12 +181,25 @@ consume(struct player *p)
 }
 
 /* Go to an offset: the keyframe before it, then the records after it. */
+static int draw(struct player *p);
+
 static int
 seek_to(struct player *p, uint64_t off)
 {
-	const struct kf_entry *e = kf_cache_find(p->kf, p->ch, p->sc.first_us + off);
-	int r;
+	const struct kf_entry *e;
+	int r, loaded = 0;
 
+	/* The keyframe cache, built on the first seek that needs it (a
+	 * second or two for hours of heavy output, then kept beside the
+	 * recording), so that the first frame never waits for it. */
+	if (p->kf == NULL && !p->kf_tried && off > 0) {
+		p->kf_tried = 1;
+		message(p, "indexing the recording for seeking...");
+		draw(p);
+		if (kf_cache_open(p->r, p->s->path, &p->kf, &loaded) != 0)
+			p->kf = NULL; /* seeking replays from the start */
+	}
+	e = kf_cache_find(p->kf, p->ch, p->sc.first_us + off);
 	kf_term_free(p->t);
 	p->t = NULL;
 	p->have_next = 0;
@@ -510,7 +524,7 @@ int
 play_tty(const struct play_session *s, const struct play_range *rg, double speed, const struct play_tty_io *io)
 {
 	struct player p;
-	int r, loaded = 0, cols = 80, rows = 24;
+	int r, cols = 80, rows = 24;
 	uint64_t wall0, pos0;
 
 	memset(&p, 0, sizeof(p));
@@ -530,9 +544,8 @@ play_tty(const struct play_session *s, const struct play_range *rg, double speed
 		goto out;
 	/* The keyframe cache: loaded, or built once (a few seconds for
 	 * hours of heavy output) and kept beside the recording. */
-	write_all(io->out_fd, "\033[2J\033[H indexing the recording...", 33);
-	if ((r = kf_cache_open(p.r, s->path, &p.kf, &loaded)) != 0)
-		goto out;
+	if (kf_cache_load(p.r, s->path, &p.kf) == 0)
+		p.kf_tried = 1;
 	if ((r = seek_to(&p, p.follow ? p.dur_us : rg->from_us)) != 0)
 		goto out;
 	wall0 = mono_us();

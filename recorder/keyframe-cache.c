@@ -616,6 +616,30 @@ file_pack(const uint8_t *plain, size_t plen, uint8_t **buf, size_t *len)
 }
 
 int
+kf_cache_load(struct rec_reader *rd, const char *rec_path, struct kf_cache **out)
+{
+	struct rec_reader_info info;
+	uint8_t *buf = NULL, *plain = NULL;
+	size_t len = 0, plen = 0;
+	char *path = NULL;
+	int r = ERR_NOTFOUND;
+
+	*out = NULL;
+	rec_reader_get_info(rd, &info);
+	if (!info.has_trailer || rec_path == NULL)
+		return ERR_NOTFOUND;
+	if ((path = cache_path(rec_path)) == NULL)
+		return ERR_NOMEM;
+	if (read_small_file(path, &buf, &len) == 0 && file_unpack(buf, len, &plain, &plen) == 0 &&
+	    kf_cache_decode(plain, plen, info.file_id, info.trailer_frames, info.trailer_head, out) == 0)
+		r = 0;
+	free(plain);
+	free(buf);
+	free(path);
+	return r;
+}
+
+int
 kf_cache_open(struct rec_reader *rd, const char *rec_path, struct kf_cache **out, int *loaded)
 {
 	struct rec_reader_info info;

@@ -108,6 +108,10 @@ int kf_cache_decode(const uint8_t *blob, size_t len, const uint8_t file_id[16], 
  * this run). A recording without a trailer (live or crashed) is never
  * cached on disk. *loaded says whether the file was used. */
 int kf_cache_open(struct rec_reader *r, const char *rec_path, struct kf_cache **out, int *loaded);
+/* Only load a valid cache file (ERR_NOTFOUND when there is none that
+ * matches): a player shows the first frame at once and builds the cache
+ * at the first seek. */
+int kf_cache_load(struct rec_reader *r, const char *rec_path, struct kf_cache **out);
 size_t kf_cache_count(const struct kf_cache *c);
 /* The i-th keyframe (in recording order), NULL past the end. */
 const struct kf_entry *kf_cache_entry(const struct kf_cache *c, size_t i);
