@@ -16,6 +16,7 @@
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
+#include "proxy/recfilter.h"
 #include "recorder/cmdextract.h"
 #include "recorder/recorder.h"
 
@@ -498,8 +499,14 @@ tell_operator(struct chan *ch, const char *message)
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	cmdx_output(ch->cmd->cx, (const uint8_t *)line, (size_t)n, now_us());
-	if (ch->c->rec != NULL && rec_write(ch->c->rec, REC_DATA_OUT, ch->num, line, (size_t)n) != 0)
-		conn_rec_failed(ch->c, rec_writer_error(ch->c->rec));
+	/* Through the redaction filter like all pty output, so the recording
+	 * keeps the order the operator saw. */
+	if (ch->c->rec != NULL) {
+		int r = recfilter_data(ch, REC_DATA_OUT, line, (size_t)n);
+
+		if (r != 0)
+			conn_rec_failed(ch->c, r);
+	}
 	if (ch->down == NULL || ch->down_dead || ch->down_eof_sent || ch->down_close_rcvd)
 		return;
 	if (ssh_channel_window_size(ch->down) < (uint32_t)n)

@@ -107,6 +107,8 @@ grep -q pwBLOCKME "$GH_DATA/audit.jsonl" && gh_fail "the password is in the JSON
 grep -q BLOCKME "$GH_T/hist" && gh_fail "the blocked line is in the target shell's history: $(cat "$GH_T/hist")"
 grep -q 'after-block' "$GH_T/hist" || gh_fail "history lacks the command after the block: $(cat "$GH_T/hist")"
 gh_expect_audit 1 type=command.block result=blocked importance=high "detail=*BLOCKME-i*" "detail=*screen*"
+# The recording shows the operator's view: the message is in it.
+gh_recording_has "gatehouse: command blocked by rule $BLOCK_ID" || gh_fail "the block message is not in the recording"
 
 # An exec with a pty (`ssh -t host bash`) is interactive too: tracked and
 # checked like a shell.
