@@ -13,12 +13,19 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
+#include "common/timeutil.h"
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/recfilter.h"
 #include "recorder/cmdextract.h"
 #include "recorder/recorder.h"
+
+/* Rules of a live interactive channel are read again at an Enter when they
+ * are older than this: a rule added during a long session applies to it
+ * within seconds, at the cost of one small query per Enter at most this
+ * often. */
+#define CMDCTL_RELOAD_MS 5000
 
 /* A bigger window than this is tracked as this (cmdx bounds memory too). */
 #define CMDCTL_MAX_COLS 1000
@@ -35,8 +42,9 @@ struct cmdctl_chan {
 	struct cmdx *cx;        /* NULL: no screen tracking (exec, no pty, tracking off) */
 	struct cmd_rule *rules; /* in decision order */
 	size_t nrules;
-	int has_block;  /* some rule blocks: check pending lines at Enter */
-	char *last_cmd; /* the last command of the channel, named in full-screen rows */
+	int has_block;     /* some rule blocks: check pending lines at Enter */
+	int64_t loaded_ms; /* monotonic time the rules were read */
+	char *last_cmd;    /* the last command of the channel, named in full-screen rows */
 };
 
 struct cmd_row {
@@ -368,6 +376,7 @@ chan_state(struct chan *ch, int *err)
 		cmdctl_chan_free(cc);
 		return NULL;
 	}
+	cc->loaded_ms = time_mono_ms();
 	ch->cmd = cc;
 	return cc;
 }
@@ -557,6 +566,29 @@ check_pending(struct cmdctl_chan *cc, char **text, int *confident)
 	return rule != NULL && rule->block ? rule : NULL;
 }
 
+/* Read the rules again when they are old; on failure keep the ones we have. */
+static void
+maybe_reload(struct chan *ch, struct cmdctl_chan *cc)
+{
+	struct cmdctl_chan fresh;
+	int64_t now = time_mono_ms();
+	int r;
+
+	if (now - cc->loaded_ms < CMDCTL_RELOAD_MS)
+		return;
+	cc->loaded_ms = now;
+	memset(&fresh, 0, sizeof(fresh));
+	if ((r = load_rules(ch->c, &fresh)) != 0) {
+		error("channel %u: cannot read the command rules again (%s); the previous ones stay", ch->num,
+		      gh_strerror(r));
+		return;
+	}
+	rules_free(cc->rules, cc->nrules);
+	cc->rules = fresh.rules;
+	cc->nrules = fresh.nrules;
+	cc->has_block = fresh.has_block;
+}
+
 size_t
 cmdctl_input(struct chan *ch, char *buf, size_t len)
 {
@@ -570,18 +602,14 @@ cmdctl_input(struct chan *ch, char *buf, size_t len)
 	if (cc == NULL || cc->cx == NULL)
 		return len;
 	t = now_us();
-	if (!cc->has_block) {
-		cmdx_input(cc->cx, (const uint8_t *)buf, len, t);
-		drain_events(ch);
-		return len;
-	}
 	while (pos < len) {
 		off = cmdx_input_enter_offset(cc->cx, (const uint8_t *)buf + pos, len - pos);
 		cmdx_input(cc->cx, (const uint8_t *)buf + pos, off, t);
 		pos += off;
 		if (pos >= len)
 			break;
-		if ((rule = check_pending(cc, &text, &confident)) == NULL) {
+		maybe_reload(ch, cc);
+		if (!cc->has_block || (rule = check_pending(cc, &text, &confident)) == NULL) {
 			cmdx_input(cc->cx, (const uint8_t *)buf + pos, 1, t);
 			pos++;
 			continue;

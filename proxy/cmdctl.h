@@ -8,9 +8,9 @@
  * rule is held back: the target gets Ctrl-C instead (bash abandons the line
  * and prints a fresh prompt) and the operator one line saying why.
  *
- * Rules (`cmdrules`) are read once per channel when it starts: a rule added
- * while a channel is live applies to the next channel. The first matching
- * rule in (priority, id) order decides. docs/command-control.md has the
+ * Rules (`cmdrules`) are read when a channel starts, and again at an Enter
+ * of an interactive channel when they are older than 5 s. The first
+ * matching rule in (priority, id) order decides. docs/command-control.md has the
  * details and what matching cannot stop. */
 #ifndef GH_PROXY_CMDCTL_H
 #define GH_PROXY_CMDCTL_H

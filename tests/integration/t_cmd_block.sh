@@ -93,6 +93,15 @@ cmd = [r for r in recs if r.get("record") == "command" and r["command"].endswith
 sys.exit(0 if alert and cmd and alert[0]["importance"] == "high" and cmd[0]["source"] == "screen" else 1)'
 gh_wait_for 10 $PY -c "$JSONL_CHECK" "$GH_DATA/audit.jsonl" ||
 	gh_fail "the alert or the command row did not stream to audit.jsonl: $(tail -5 "$GH_DATA/audit.jsonl")"
+# A rule added while the session runs applies to it within seconds.
+gh_admin cmdrule add --pattern 'touch .*LATE' --action block >/dev/null || gh_fail "cmdrule add (live)"
+LATE_ID=$(gh_sql "SELECT id FROM cmdrules WHERE pattern = 'touch .*LATE'")
+sleep 5.5
+gh_tmux_keys "touch $GH_T/LATE-i"
+gh_tmux_wait 10 "LATE-i\$" || gh_fail "no echo (late rule)"
+gh_tmux_keys Enter
+gh_tmux_wait 10 "gatehouse: command blocked by rule $LATE_ID" || gh_fail "a rule added during the session did not apply"
+gh_tmux_wait 10 '^P> $' || gh_fail "no prompt after the late block"
 gh_tmux_keys "history -w" Enter
 gh_wait_for 10 test -s "$GH_T/hist" || gh_fail "no history written"
 gh_tmux_keys "exit" Enter
@@ -104,6 +113,7 @@ gh_wait_sessions_closed 15 || gh_fail "session still active"
 [ "$(gh_sql "SELECT count(*) FROM audit WHERE detail LIKE '%pwBLOCKME%'")" = 0 ] || gh_fail "the password is in the audit trail"
 grep -q pwBLOCKME "$GH_DATA/audit.jsonl" && gh_fail "the password is in the JSON-lines export"
 [ ! -e "$GH_T/BLOCKME-fast" ] || gh_fail "the blocked type-ahead command ran on the target"
+[ ! -e "$GH_T/LATE-i" ] || gh_fail "the command blocked by a late rule ran on the target"
 grep -q BLOCKME "$GH_T/hist" && gh_fail "the blocked line is in the target shell's history: $(cat "$GH_T/hist")"
 grep -q 'after-block' "$GH_T/hist" || gh_fail "history lacks the command after the block: $(cat "$GH_T/hist")"
 gh_expect_audit 1 type=command.block result=blocked importance=high "detail=*BLOCKME-i*" "detail=*screen*"
