@@ -29,8 +29,22 @@ usage(FILE *f)
 	           "\n"
 	           "SESSION is a session id or UUID (looked up in DIR/gatehouse.db) or the path\n"
 	           "of a .ghrec file. TIME is seconds, M:SS, H:MM:SS from the start, or ISO 8601.\n"
-	           "Without --export, --verify or --info the channel's output is written to\n"
-	           "standard output. See docs/replay.md.\n");
+	           "In a terminal it plays with the original timing; keys: space pause,\n"
+	           "+/- speed, left/right 10 s, [ ] previous/next command, g go to time, q quit.\n"
+	           "Otherwise, without --export, --verify or --info, the channel's output is\n"
+	           "written to standard output. See docs/replay.md.\n"
+	           "\n"
+	           "  -d DIR              data directory (default $GATEHOUSE_DIR or " DEFAULT_DATA_DIR ")\n"
+	           "  --channel N         the channel to play (default: the first terminal)\n"
+	           "  --speed X           playback speed, 0.0625 to 64\n"
+	           "  --from/--to TIME    the range to play or export\n"
+	           "  --max-idle SECONDS  cap pauses\n"
+	           "  --follow            a live session: continue until it ends\n"
+	           "  --verify            check the integrity chain against the database\n"
+	           "  --info              metadata, channels, sizes, end reason\n"
+	           "  --export asciicast|raw  asciicast v2, or the channel's byte stream\n"
+	           "  -o FILE             write to FILE (never overwritten)\n"
+	           "  --print-commands    the commands, with their times\n");
 }
 
 /* The OS user who runs us (as gatehouse-admin does). */

@@ -47,6 +47,7 @@ struct player {
 	int paused, quit, follow;
 	int kf_tried; /* the cache was loaded or built (or failed) */
 	double speed, max_idle;
+	uint64_t to_us;  /* --to: pause there (0 = the end) */
 	char prompt[16]; /* the 'g' prompt being typed, or "" */
 	int prompting;
 	char message[96];       /* shown in the status line for a while */
@@ -532,6 +533,7 @@ play_tty(const struct play_session *s, const struct play_range *rg, double speed
 	p.io = io;
 	p.speed = speed > 0 ? speed : 1.0;
 	p.max_idle = rg->max_idle;
+	p.to_us = rg->to_us;
 	p.follow = rg->follow;
 	if ((r = scan_recording(s->path, &p.sc)) != 0)
 		goto out;
@@ -598,6 +600,11 @@ play_tty(const struct play_session *s, const struct play_range *rg, double speed
 				}
 			}
 			p.dirty = 1;
+		}
+		if (p.to_us > 0 && p.pos_us >= p.to_us && !p.paused) {
+			p.paused = 1;
+			p.to_us = 0; /* once: playing on is allowed */
+			message(&p, "end of the range (--to)");
 		}
 		if (p.dirty && (r = draw(&p)) != 0)
 			goto out;
