@@ -135,6 +135,13 @@ if r is not None:
     target("recording size, moderate hour", f"{r:.0f} KB", "<= 200 KB", r <= 200,
            f"random-output variant {fmt(get('rec_hour_random', '-', 'bastion'), 0)} KB (bench/rec-bench.c)")
 
+sx = get("seek_max", "-", "bastion")
+if sx is not None:
+    target("seek in a 4-hour heavy recording", f"max {sx:.0f} ms", "<= 100 ms", sx <= 100,
+           f"median {fmt(get('seek_median', '-', 'bastion'), 1)} ms, p99 {fmt(get('seek_p99', '-', 'bastion'), 1)} ms; "
+           f"first seek before the keyframe cache exists {fmt(get('seek_first_uncached', '-', 'bastion'), 0)} ms "
+           "(bench/play-bench.c)")
+
 notes = [l.rstrip("\n") for l in open(notes_f)]
 cmds = [l.rstrip("\n") for l in open(cmds_f)]
 
