@@ -66,6 +66,7 @@ PYEOF
 echo "tiny" >"$SMALL"
 
 N=0
+# shellcheck disable=SC2034 # read by gh_ssh (lib-ssh.sh)
 GH_SSH_EXTRA=(-tt)
 # direct_run FILE: the same session straight to the target's sshd (the
 # ceiling: the target's pty and the client without the bastion).
@@ -108,7 +109,7 @@ child_cpu() {
 
 # run MODE FILE: RUN_S wall seconds, RUN_CPU the bastion's CPU seconds.
 run() {
-	local pid= c0=0
+	local pid='' c0=0
 	case $1 in
 	on) pid=$PID_ON ;;
 	off) pid=$PID_OFF ;;
@@ -139,7 +140,11 @@ for ((i = 1; i <= REPS; i++)); do
 	for mode in $MODES; do
 		run "$mode" "$BIG"
 		net=$(echo "$RUN_S - ${base[$mode]}" | bc -l)
-		mbs=$(echo "$MB * 1.048576 / $net" | bc -l)
+		if [ "$(echo "$net > 0.05" | bc -l)" = 1 ]; then
+			mbs=$(echo "$MB * 1.048576 / $net" | bc -l)
+		else
+			mbs=0 # too small a file for the timer: use a bigger BENCH_CMDX_MB
+		fi
 		cpu=$(echo "$RUN_CPU - ${basecpu[$mode]}" | bc -l)
 		if [ "$(echo "$cpu > 0.01" | bc -l)" = 1 ]; then
 			cap=$(printf '%.0f' "$(echo "$MB * 1.048576 / $cpu" | bc -l)")
