@@ -163,6 +163,7 @@ main(int argc, char **argv)
 	char *dbpath = NULL, *actor = NULL;
 	int c, verify = 0, info = 0, follow = 0, commands = 0, r, rc = 1;
 	double speed = 1.0;
+	uint64_t start_us = 0;
 	const char *type = "session.play";
 
 	log_init("gatehouse-play", 1, LOG_LEVEL_INFO);
@@ -221,12 +222,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "gatehouse-play: session '%s' not found\n", argv[optind]);
 		goto out;
 	}
-	if (from != NULL && play_parse_time(from, 0, &rg.from_us) != 0) {
+	if ((from != NULL || to != NULL) && play_start_us(s, &start_us) != 0) {
+		fprintf(stderr, "gatehouse-play: cannot read %s\n", s->path);
+		goto out;
+	}
+	if (from != NULL && play_parse_time(from, start_us, &rg.from_us) != 0) {
 		fprintf(stderr, "gatehouse-play: bad time '%s'\n", from);
 		rc = 2;
 		goto out;
 	}
-	if (to != NULL && play_parse_time(to, 0, &rg.to_us) != 0) {
+	if (to != NULL && play_parse_time(to, start_us, &rg.to_us) != 0) {
 		fprintf(stderr, "gatehouse-play: bad time '%s'\n", to);
 		rc = 2;
 		goto out;

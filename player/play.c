@@ -647,6 +647,23 @@ out:
 }
 
 int
+play_start_us(const struct play_session *s, uint64_t *start_us)
+{
+	struct rec_reader *r = NULL;
+	struct rec_record rec;
+	int n;
+
+	*start_us = 0;
+	if ((n = rec_reader_open(s->path, &r)) != 0)
+		return n;
+	n = rec_reader_next(r, &rec);
+	if (n == 1)
+		*start_us = rec.time_us;
+	rec_reader_free(r);
+	return n == 1 ? 0 : n < 0 ? n : ERR_INVALID;
+}
+
+int
 play_print_commands(const struct play_session *s, FILE *out)
 {
 	struct scan sc;

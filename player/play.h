@@ -68,6 +68,9 @@ struct play_tty_io {
  * command, g go to time, q quit. rg->follow plays a live recording. */
 int play_tty(const struct play_session *s, const struct play_range *rg, double speed, const struct play_tty_io *io);
 
+/* Time of the recording's first record (µs), for ISO times. */
+int play_start_us(const struct play_session *s, uint64_t *start_us);
+
 /* The commands of the session, one a line: "HH:MM:SS.mmm  CHANNEL  TEXT"
  * (exec commands, and the lines typed in terminal channels). */
 int play_print_commands(const struct play_session *s, FILE *out);
