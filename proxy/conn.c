@@ -617,7 +617,7 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	c->cfg = cfg;
 	c->datadir = datadir;
 	c->state = CONN_KEX;
-	c->next_chan_num = 0;
+	c->next_chan_num = 1; /* 0 is the connection itself in recordings (docs/recording-format.md) */
 	if (setup_signals() != 0)
 		fatal("sigaction: %s", strerror(errno));
 	grace = cfg->login_grace_time > 0 ? cfg->login_grace_time : 120;

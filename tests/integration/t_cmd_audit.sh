@@ -154,7 +154,7 @@ for r in ann:
     assert re.fullmatch(r"\d+:\d\d(:\d\d)?", r["from"]), r["from"]
     s = int(r["offset"])
     assert r["from"] == f"{s // 60}:{s % 60:02d}", (r["from"], r["offset"])
-    assert r["session"] == ann[0]["session"] and r["channel"] == 0
+    assert r["session"] == ann[0]["session"] and r["channel"] == 1
     assert r["asset"] == "web01" and r["login"]
 PYEOF
 # Nothing typed at the password prompt reached the audit trail either.
