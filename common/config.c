@@ -96,6 +96,10 @@ static const struct config_key config_keys[] = {
          OFF(transfer_capture_max)},
         {"retention_days", KEY_INT, 1, 36500, NULL, "180",
          "Days recordings and audit events are kept (MLPS level 2/3 requires at least 180).", OFF(retention_days)},
+        {"allow_non_etm_macs", KEY_BOOL, 0, 0, NULL, "no",
+         "Also offer hmac-sha2-256 and hmac-sha2-512 (encrypt-and-MAC) to clients that have neither AEAD ciphers nor "
+         "-etm MACs, such as libssh2 1.10; ssh-audit warns about them (yes/no).",
+         OFF(allow_non_etm_macs)},
         {"bench_allow_no_totp", KEY_BOOL, 0, 0, NULL, "no",
          "Allow users without TOTP; ONLY for throwaway benchmark data directories, never in production.",
          OFF(bench_totp_off)},

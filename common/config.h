@@ -44,6 +44,7 @@ struct gh_config {
 	int transfer_capture_max;   /* bytes; larger files are not captured */
 	int retention_days;
 	int bench_totp_off;         /* bench_allow_no_totp: only for bench data dirs */
+	int allow_non_etm_macs;     /* also offer hmac-sha2-256/512 to clients (libssh2 1.10) */
 };
 
 /* Fill with defaults. */

@@ -289,6 +289,7 @@ make_bind(const struct gh_config *cfg, const char *datadir)
 	ssh_bind b = ssh_bind_new();
 	char keypath[4096];
 	const char *hk = cfg->host_key != NULL ? cfg->host_key : "ssh_host_ed25519_key";
+	const char *macs = cfg->allow_non_etm_macs ? GH_MACS_COMPAT : GH_MACS;
 	int no = 0, port = cfg->port;
 
 	if (b == NULL)
@@ -305,8 +306,8 @@ make_bind(const struct gh_config *cfg, const char *datadir)
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, GH_KEX) != SSH_OK ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_C_S, GH_CIPHERS) != SSH_OK ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_CIPHERS_S_C, GH_CIPHERS) != SSH_OK ||
-	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, GH_MACS) != SSH_OK ||
-	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, GH_MACS) != SSH_OK ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_C_S, macs) != SSH_OK ||
+	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HMAC_S_C, macs) != SSH_OK ||
 	    ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, GH_HOSTKEY_ALGOS) != SSH_OK) {
 		error("ssh_bind options: %s", ssh_get_error(b));
 		ssh_bind_free(b);

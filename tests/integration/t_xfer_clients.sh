@@ -2,20 +2,21 @@
 # Scenario: SSH stacks that share no code with the bastion's libssh move
 # files through the SFTP inspector: paramiko (Python), PuTTY's psftp, and a
 # C client on libssh2 (tests/helpers/ssh2-client.c). Rights are applied to
-# each (a refused put never creates the file). libssh2 1.10 cannot agree on
-# a MAC with the bastion (it has no *-etm MAC and no AEAD cipher): that is
-# checked and reported precisely, and the helper itself is proven against
-# the target's sshd directly.
+# each (a refused put never creates the file). libssh2 1.10 has no AEAD
+# cipher and no *-etm MAC: the hardened default refuses it at the key
+# exchange (checked), and with allow_non_etm_macs = yes it runs exec and
+# SFTP both ways through the bastion, rights applied.
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
 gh_setup_web01
-for u in pk1 pk2 ps1 ps2 l21; do gh_user $u; done
+for u in pk1 pk2 ps1 ps2 l21 l22 l23 l24 l25; do gh_user $u; done
 gh_grant pk1 web01 "$TGT_LOGIN"
 gh_grant pk2 web01 "$TGT_LOGIN" --rights download
 gh_grant ps1 web01 "$TGT_LOGIN"
 gh_grant ps2 web01 "$TGT_LOGIN" --rights download
-gh_grant l21 web01 "$TGT_LOGIN"
+for u in l21 l22 l23 l24; do gh_grant $u web01 "$TGT_LOGIN"; done
+gh_grant l25 web01 "$TGT_LOGIN" --rights download
 start_gatehoused
 
 D=$GH_T/dst L=$GH_T/local
@@ -102,25 +103,41 @@ gh_expect_eq "libssh2 exec" "$(cat "$GH_T/l2.out")" "via-libssh2"
 "$S2" -k "$TGT_DIR/client_key" 127.0.0.1 "$WEB01_PORT" "$TGT_LOGIN" get "$D/seed" "$L/l2-down" 2>>"$GH_T/l2.err" ||
 	gh_fail "ssh2-client get against sshd: $(cat "$GH_T/l2.err")"
 [ "$(sha "$D/l2-up")" = "$blob_sha" ] && [ "$(sha "$L/l2-down")" = "$seed_sha" ] || gh_fail "ssh2-client: content differs"
-# Through the bastion: the key exchange finds no MAC both accept (the
-# bastion offers only hmac-sha2-{256,512}-etm@openssh.com with its CTR
-# ciphers and AEAD ciphers libssh2 1.10 lacks).
+# Through the bastion with the hardened default: no MAC both accept, so the
+# key exchange fails (exit 2) before any authentication.
 rc=0
 GH_PW=$(pw l21) GH_TOTP_CODE=$(code l21) "$S2" 127.0.0.1 "$GH_PORT" "l21@$TGT_LOGIN@web01" exec 'echo hi' \
 	>"$GH_T/l21.out" 2>"$GH_T/l21.err" || rc=$?
-if [ "$rc" -eq 0 ]; then
-	echo "libssh2 through the bastion: works ($(head -1 "$GH_T/l21.err"))"
-	gh_expect_eq "libssh2 exec through the bastion" "$(cat "$GH_T/l21.out")" "hi"
-else
-	gh_expect_eq "libssh2 fails at the key exchange" "$rc" 2
-	echo "libssh2 1.10 through the bastion: $(cat "$GH_T/l21.err")"
-	grep -q "no match for method mac\|Unable to exchange encryption keys\|method" "$GH_T/l21.err" ||
-		gh_fail "unexpected libssh2 failure: $(cat "$GH_T/l21.err")"
-fi
+gh_expect_eq "libssh2 refused by the hardened default" "$rc" 2
+grep -qi "exchange\|method" "$GH_T/l21.err" || gh_fail "unexpected libssh2 failure: $(cat "$GH_T/l21.err")"
+
+# With allow_non_etm_macs = yes (a documented opt-in for old clients).
+gh_wait_sessions_closed 10 || gh_fail "session rows still active before the restart"
+kill "$GH_PID"
+gh_wait_for 20 eval '! kill -0 "$GH_PID" 2>/dev/null' || gh_fail "gatehoused did not stop"
+gh_conf 'allow_non_etm_macs = yes'
+start_gatehoused
+GH_PW=$(pw l22) GH_TOTP_CODE=$(code l22) "$S2" 127.0.0.1 "$GH_PORT" "l22@$TGT_LOGIN@web01" exec 'echo via-bastion' \
+	>"$GH_T/l22.out" 2>"$GH_T/l22.err" || gh_fail "libssh2 exec through the bastion: $(cat "$GH_T/l22.err")"
+gh_expect_eq "libssh2 exec through the bastion" "$(cat "$GH_T/l22.out")" "via-bastion"
+GH_PW=$(pw l23) GH_TOTP_CODE=$(code l23) "$S2" 127.0.0.1 "$GH_PORT" "l23@$TGT_LOGIN@web01" put "$L/blob" "$D/l2b-up" \
+	2>"$GH_T/l23.err" || gh_fail "libssh2 SFTP put through the bastion: $(cat "$GH_T/l23.err")"
+[ "$(sha "$D/l2b-up")" = "$blob_sha" ] || gh_fail "libssh2 put through the bastion: content differs"
+GH_PW=$(pw l24) GH_TOTP_CODE=$(code l24) "$S2" 127.0.0.1 "$GH_PORT" "l24@$TGT_LOGIN@web01" get "$D/seed" "$L/l2b-down" \
+	2>"$GH_T/l24.err" || gh_fail "libssh2 SFTP get through the bastion: $(cat "$GH_T/l24.err")"
+[ "$(sha "$L/l2b-down")" = "$seed_sha" ] || gh_fail "libssh2 get through the bastion: content differs"
+rc=0
+GH_PW=$(pw l25) GH_TOTP_CODE=$(code l25) "$S2" 127.0.0.1 "$GH_PORT" "l25@$TGT_LOGIN@web01" put "$L/blob" "$D/l2b-ro" \
+	2>"$GH_T/l25.err" || rc=$?
+[ "$rc" -ne 0 ] || gh_fail "libssh2 put with download-only rights succeeded"
+[ ! -e "$D/l2b-ro" ] || gh_fail "libssh2: the refused put created the file"
+echo "libssh2 1.10 through the bastion with allow_non_etm_macs: $(head -1 "$GH_T/l22.err")"
 
 gh_wait_sessions_closed 10 || gh_fail "session rows still active"
 gh_expect_audit 1 type=sftp.deny actor=pk2
 gh_expect_audit 1 type=sftp.deny actor=ps2
+gh_expect_audit 1 type=sftp.deny actor=l25
+gh_expect_eq "libssh2 upload row" "$(gh_sql "SELECT sha256 FROM transfers WHERE user = 'l23' AND op = 'upload'")" "$blob_sha"
 gh_expect_eq "paramiko upload row" "$(gh_sql "SELECT sha256 FROM transfers WHERE user = 'pk1' AND op = 'upload'")" "$blob_sha"
 gh_expect_eq "psftp upload row" "$(gh_sql "SELECT sha256 FROM transfers WHERE user = 'ps1' AND op = 'upload'")" "$blob_sha"
 gh_daemon_alive || gh_fail "gatehoused died"
