@@ -611,7 +611,9 @@ gh_recording_has() {
 	local -a files=("$@")
 	[ ${#files[@]} -gt 0 ] || mapfile -t files < <(gh_recordings)
 	for f in "${files[@]}"; do
-		if zstdcat -q "$f" 2>/dev/null | grep -aqF -- "$marker"; then
+		# Not a pipe: under pipefail, grep -q leaving early would make
+		# zstdcat die of SIGPIPE and the match count as a failure.
+		if grep -aqF -- "$marker" < <(zstdcat -q "$f" 2>/dev/null); then
 			return 0
 		fi
 	done
