@@ -15,7 +15,7 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev
   libcmocka-dev libinih-dev libseccomp-dev"
 TEST="openssh-server openssh-client dropbear-bin tmux python3-pexpect
   python3-paramiko putty-tools oathtool ssh-audit asciinema rsync zstd sqlite3
-  libpam-modules"
+  libpam-modules python3 jq bc vim less openssl procps util-linux"
 RUN="openssh-client oathtool"
 BENCH="hyperfine gnuplot-nox iproute2 linux-perf strace valgrind"
 
