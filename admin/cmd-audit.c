@@ -113,43 +113,121 @@ out:
 	return ret;
 }
 
+/* Check every anchor of path against the database. Returns 0 when all
+ * match; else ADMIN_EXIT_FAIL with the first bad anchor (or the problem) in
+ * why. *n counts the anchors checked. */
+static int
+check_anchors(struct admin_ctx *ctx, const char *path, int64_t *n, char *why, size_t whylen)
+{
+	FILE *f = NULL;
+	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
+	size_t cap = 0;
+	int64_t id = 0, lineno = 0;
+	int r, ret = ADMIN_EXIT_FAIL;
+
+	*n = 0;
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(why, whylen, "cannot open %s", path);
+		goto out;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		r = audit_anchor_parse(line, &id, hex);
+		if (r == 0)
+			continue;
+		if (r < 0) {
+			snprintf(why, whylen, "%s:%lld: malformed anchor line", path, (long long)lineno);
+			goto out;
+		}
+		(*n)++;
+		if ((r = audit_anchor_check(ctx->st, id, hex, why, whylen)) != 0) {
+			if (r != ERR_TAMPER)
+				snprintf(why, whylen, "cannot check anchor id=%lld: %s", (long long)id, gh_strerror(r));
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(why, whylen, "cannot read %s", path);
+		goto out;
+	}
+	if (*n == 0) {
+		/* An empty export proves nothing: say so rather than pass. */
+		snprintf(why, whylen, "no anchors found in %s", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return ret;
+}
+
 int
 cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
 {
+	enum { O_ANCHORS };
+	static const struct admin_opt opts[] = {{"anchors", 1, 0}, {0}};
 	struct admin_args a;
-	char why[512] = "", *detail = NULL;
-	int64_t bad = 0, rows = 0;
+	char why[512] = "", awhy[512] = "", *detail = NULL;
+	int64_t bad = 0, rows = 0, nanchors = 0;
 	json_t *dj = NULL, *res = NULL;
-	int r, ret = ADMIN_EXIT_FAIL;
+	int r, ar = 0, ret = ADMIN_EXIT_FAIL;
 
-	if ((r = admin_parse(ctx, admin_cmd_by_run(cmd_audit_verify), argc, argv, NULL, 0, &a)) != 0)
+	if ((r = admin_parse(ctx, admin_cmd_by_run(cmd_audit_verify), argc, argv, opts, 0, &a)) != 0)
 		return r;
-	admin_args_free(&a);
+	/* Over the role shell, a path would let a remote user probe the
+	 * bastion's files: anchors are checked on the bastion itself. */
+	if (a.set[O_ANCHORS] && !ctx->local_root) {
+		admin_args_free(&a);
+		return admin_fail(ctx, "--anchors is only available in the local CLI");
+	}
 	r = audit_verify(ctx->st, &bad, &rows, why, sizeof(why));
-	if (r != 0 && r != ERR_TAMPER)
+	if (r != 0 && r != ERR_TAMPER) {
+		admin_args_free(&a);
 		return admin_fail(ctx, "cannot verify the audit trail: %s", gh_strerror(r));
+	}
+	if (a.set[O_ANCHORS])
+		ar = check_anchors(ctx, a.val[O_ANCHORS], &nanchors, awhy, sizeof(awhy));
+	admin_args_free(&a);
 	if (r == 0)
 		dj = json_pack("{s:I}", "events", (json_int_t)rows);
 	else
 		dj = json_pack("{s:I,s:I,s:s}", "events", (json_int_t)rows, "bad_row", (json_int_t)bad, "reason", why);
+	if (dj != NULL && nanchors > 0)
+		json_object_set_new(dj, "anchors", json_integer(nanchors));
+	if (dj != NULL && ar != 0)
+		json_object_set_new(dj, "anchor_error", json_string(awhy));
 	detail = dj != NULL ? json_dumps(dj, JSON_COMPACT) : NULL;
 	/* The verification itself is an event, whatever its outcome. */
-	admin_audit(ctx, "audit.verify", "audit", r == 0 ? "ok" : "fail", r == 0 ? AUDIT_INFO : AUDIT_CRITICAL, detail);
+	admin_audit(ctx, "audit.verify", "audit", r == 0 && ar == 0 ? "ok" : "fail",
+	            r == 0 && ar == 0 ? AUDIT_INFO : AUDIT_CRITICAL, detail);
 	if (ctx->json) {
-		res = json_pack("{s:b,s:I}", "ok", r == 0, "events", (json_int_t)rows);
+		res = json_pack("{s:b,s:I}", "ok", r == 0 && ar == 0, "events", (json_int_t)rows);
 		if (res != NULL && r != 0) {
 			json_object_set_new(res, "bad_row", json_integer(bad));
 			json_object_set_new(res, "reason", json_string(why));
 		}
+		if (res != NULL && nanchors > 0)
+			json_object_set_new(res, "anchors", json_integer(nanchors));
+		if (res != NULL && ar != 0)
+			json_object_set_new(res, "anchor_error", json_string(awhy));
 		json_dumpf(res, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', ctx->out);
 	}
-	if (r == 0) {
-		if (!ctx->json)
+	if (r != 0)
+		admin_fail(ctx, "audit chain BROKEN at row %lld: %s", (long long)bad, why);
+	else if (ar != 0)
+		admin_fail(ctx, "audit chain does not match its anchors: %s", awhy);
+	else {
+		if (!ctx->json && nanchors > 0)
+			fprintf(ctx->out, "audit chain OK: %lld events, %lld anchors match\n", (long long)rows,
+			        (long long)nanchors);
+		else if (!ctx->json)
 			fprintf(ctx->out, "audit chain OK: %lld events\n", (long long)rows);
 		ret = ADMIN_EXIT_OK;
-	} else
-		admin_fail(ctx, "audit chain BROKEN at row %lld: %s", (long long)bad, why);
+	}
 	free(detail);
 	json_decref(dj);
 	json_decref(res);

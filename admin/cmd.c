@@ -81,7 +81,10 @@ const struct admin_cmd admin_commands[] = {
 	{"audit list", cmd_audit_list, SA | AU, 1, "[--since ISO8601] [--type T]", "list audit events",
 	 "  --since ISO8601     only events at or after this time\n"
 	 "  --type T            only this event type; 'user' matches every user.* type\n"},
-	{"audit verify", cmd_audit_verify, AU, 1, "", "verify the audit hash chain", NULL},
+	{"audit verify", cmd_audit_verify, AU, 1, "[--anchors FILE]", "verify the audit hash chain (and exported anchors)",
+	 "  --anchors FILE      also check every anchor in FILE (syslog lines or JSON lines with\n"
+	 "                      id and hash, as exported by audit.anchor messages) against the\n"
+	 "                      database; local CLI only\n"},
 	{"audit export", cmd_audit_export, AU, 1, "[--since ISO8601] [--type T]", "write audit events as JSON lines", NULL},
 	{"session list", cmd_session_list, SA | AU | OP, 1, "[--user U] [--asset A] [--active]", "list sessions",
 	 "  --user U            only sessions of user U\n"

@@ -20,6 +20,8 @@
 
 static audit_sink_fn sink_fn;
 static void *sink_arg;
+/* The hash of the row a sink callback is delivering (audit_sink_hash). */
+static const char *sink_cur_hash;
 
 static const char *const importance_names[] = {"info", "notice", "high", "critical"};
 
@@ -99,6 +101,7 @@ struct pending_event {
 	struct audit_event ev; /* strings owned by this copy */
 	int64_t id;
 	char ts[40];
+	char hash[HASH_HEX_LEN + 1];
 };
 
 static struct pending_event *pending;
@@ -121,7 +124,7 @@ pending_clear(void)
 }
 
 static int
-pending_push(const struct audit_event *ev, int64_t id, const char *ts)
+pending_push(const struct audit_event *ev, int64_t id, const char *ts, const char *hash)
 {
 	struct pending_event *np, *p;
 
@@ -133,6 +136,7 @@ pending_push(const struct audit_event *ev, int64_t id, const char *ts)
 	p->id = id;
 	p->ev.importance = ev->importance;
 	snprintf(p->ts, sizeof(p->ts), "%s", ts);
+	snprintf(p->hash, sizeof(p->hash), "%s", hash);
 	p->ev.actor = strdup(ev->actor);
 	p->ev.source = strdup(ev->source);
 	p->ev.type = strdup(ev->type);
@@ -150,8 +154,11 @@ void
 audit_pending_settle(int committed)
 {
 	if (committed && sink_fn != NULL) {
-		for (size_t i = 0; i < n_pending; i++)
+		for (size_t i = 0; i < n_pending; i++) {
+			sink_cur_hash = pending[i].hash;
 			sink_fn(&pending[i].ev, pending[i].id, pending[i].ts, sink_arg);
+		}
+		sink_cur_hash = NULL;
 	}
 	pending_clear();
 }
@@ -165,12 +172,12 @@ event_valid(const struct audit_event *ev)
 
 /* Insert one row; the caller holds the write lock. ts receives the stamp. */
 static int
-append_locked(struct store *st, const struct audit_event *ev, int64_t *id, char *ts, size_t tslen)
+append_locked(struct store *st, const struct audit_event *ev, int64_t *id, char *ts, size_t tslen,
+              char hash[HASH_HEX_LEN + 1])
 {
 	sqlite3_stmt *stmt = NULL;
 	struct audit_row row;
 	char prev[HASH_HEX_LEN + 1] = GENESIS_HASH;
-	char hash[HASH_HEX_LEN + 1];
 	int64_t last_id = 0;
 	const unsigned char *h;
 	int rc, r = ERR_INTERNAL;
@@ -238,7 +245,7 @@ out:
 int
 audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id)
 {
-	char ts[40];
+	char ts[40], hash[HASH_HEX_LEN + 1];
 	int64_t new_id = 0;
 	int r;
 
@@ -246,13 +253,13 @@ audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id)
 		return ERR_INVALID;
 	if (sqlite3_get_autocommit(store_db(st)))
 		return ERR_INVALID; /* the caller promised a transaction */
-	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts))) != 0)
+	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts), hash)) != 0)
 		return r;
 	if (id != NULL)
 		*id = new_id;
 	/* The sink must not see an event the caller may still roll back:
 	 * keep a copy until store_commit() or store_rollback() settles it. */
-	if (sink_fn != NULL && (r = pending_push(ev, new_id, ts)) != 0)
+	if (sink_fn != NULL && (r = pending_push(ev, new_id, ts, hash)) != 0)
 		return r;
 	return 0;
 }
@@ -260,7 +267,7 @@ audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *id)
 int
 audit_append(struct store *st, const struct audit_event *ev, int64_t *id)
 {
-	char ts[40];
+	char ts[40], hash[HASH_HEX_LEN + 1];
 	int64_t new_id = 0;
 	int own = 0, r;
 
@@ -270,7 +277,7 @@ audit_append(struct store *st, const struct audit_event *ev, int64_t *id)
 	 * so two processes cannot both extend the same row. */
 	if ((r = store_tx_start(st, &own)) != 0)
 		return r;
-	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts))) != 0) {
+	if ((r = append_locked(st, ev, &new_id, ts, sizeof(ts), hash)) != 0) {
 		store_tx_end(st, own, 0);
 		return r;
 	}
@@ -283,8 +290,10 @@ audit_append(struct store *st, const struct audit_event *ev, int64_t *id)
 	/* Inside a caller's transaction the row is not committed yet: the
 	 * sink hears of it when that transaction ends (store_commit). */
 	if (!own)
-		return pending_push(ev, new_id, ts);
+		return pending_push(ev, new_id, ts, hash);
+	sink_cur_hash = hash;
 	sink_fn(ev, new_id, ts, sink_arg);
+	sink_cur_hash = NULL;
 	return 0;
 }
 
@@ -479,6 +488,192 @@ out:
 	free(line);
 	json_decref(detail);
 	json_decref(o);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* ---- anchors ------------------------------------------------------------ */
+
+const char *
+audit_sink_hash(void)
+{
+	return sink_cur_hash;
+}
+
+int
+audit_head(struct store *st, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *h;
+	int rc, r = ERR_INTERNAL;
+
+	*id = 0;
+	memcpy(hex, GENESIS_HASH, sizeof(GENESIS_HASH));
+	if ((r = store_prepare(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &stmt)) != 0)
+		goto out;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		h = sqlite3_column_text(stmt, 1);
+		if (h == NULL || strlen((const char *)h) != HASH_HEX_LEN) {
+			r = ERR_TAMPER;
+			goto out;
+		}
+		*id = sqlite3_column_int64(stmt, 0);
+		memcpy(hex, h, HASH_HEX_LEN + 1);
+	} else if (rc != SQLITE_DONE) {
+		r = store_err(rc);
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* 64 hex digits (either case) into lowercase hex; 0 or ERR_INVALID. */
+static int
+hash_norm(const char *s, size_t len, char hex[AUDIT_HASH_HEX + 1])
+{
+	if (len != AUDIT_HASH_HEX)
+		return ERR_INVALID;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return ERR_INVALID;
+		hex[i] = c;
+	}
+	hex[AUDIT_HASH_HEX] = '\0';
+	return 0;
+}
+
+/* The value of "key=" in text, where key starts a word (line start, blank,
+ * '[' or ','); an optional double quote around the value; val and len point into line. */
+static int
+text_field(const char *line, const char *key, const char **val, size_t *len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = strstr(line, key); p != NULL; p = strstr(p + 1, key)) {
+		const char *v;
+
+		if (p != line && p[-1] != ' ' && p[-1] != '\t' && p[-1] != '[' && p[-1] != ',')
+			continue;
+		if (p[kl] != '=')
+			continue;
+		v = p + kl + 1;
+		if (*v == '"') {
+			const char *e = strchr(v + 1, '"');
+
+			if (e == NULL)
+				return ERR_INVALID;
+			*val = v + 1;
+			*len = (size_t)(e - v - 1);
+		} else {
+			*val = v;
+			*len = strcspn(v, " \t,]\r\n");
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int
+parse_id(const char *s, size_t len, int64_t *id)
+{
+	int64_t n = 0;
+
+	if (len == 0 || len > 18)
+		return ERR_INVALID;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return ERR_INVALID;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n <= 0)
+		return ERR_INVALID;
+	*id = n;
+	return 0;
+}
+
+int
+audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
+{
+	const char *p = line, *iv = NULL, *hv = NULL;
+	size_t il = 0, hl = 0;
+	int named = strstr(line, "audit.anchor") != NULL;
+	int fi, fh, r = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '{') {
+		json_t *j = json_loads(p, JSON_DECODE_ANY, NULL), *ji, *jh;
+
+		if (j == NULL || !json_is_object(j)) {
+			json_decref(j);
+			return named ? ERR_INVALID : 0;
+		}
+		ji = json_object_get(j, "id");
+		jh = json_object_get(j, "hash");
+		if (jh == NULL) /* an ordinary event line: not an anchor */
+			r = named ? ERR_INVALID : 0;
+		else if (!json_is_integer(ji) || json_integer_value(ji) <= 0 || !json_is_string(jh) ||
+		         hash_norm(json_string_value(jh), strlen(json_string_value(jh)), hex) != 0)
+			r = ERR_INVALID;
+		else {
+			*id = (int64_t)json_integer_value(ji);
+			r = 1;
+		}
+		json_decref(j);
+		return r;
+	}
+	fi = text_field(line, "id", &iv, &il);
+	fh = text_field(line, "hash", &hv, &hl);
+	if (fi < 0 || fh < 0)
+		return ERR_INVALID;
+	if (fh == 0) /* a syslog line of an ordinary event carries id= only */
+		return named ? ERR_INVALID : 0;
+	if (fi == 0 || parse_id(iv, il, id) != 0 || hash_norm(hv, hl, hex) != 0)
+		return ERR_INVALID;
+	return 1;
+}
+
+int
+audit_anchor_check(struct store *st, int64_t id, const char *hex, char *why, size_t whylen)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, r = ERR_INTERNAL;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((r = store_prepare(st, "SELECT hash FROM audit WHERE id = ?1", &stmt)) != 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		if (why != NULL)
+			snprintf(why, whylen, "anchor id=%" PRId64 ": row %" PRId64 " is missing (trail truncated)", id,
+			         id);
+		r = ERR_TAMPER;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = store_err(rc);
+		goto out;
+	}
+	if (strcmp(col_text(stmt, 0), hex) != 0) {
+		if (why != NULL)
+			snprintf(why, whylen,
+			         "anchor id=%" PRId64 " hash=%.16s...: row %" PRId64
+			         " has hash %.16s... (database rewritten)",
+			         id, hex, id, col_text(stmt, 0));
+		r = ERR_TAMPER;
+		goto out;
+	}
+	r = 0;
+out:
 	sqlite3_finalize(stmt);
 	return r;
 }

@@ -43,4 +43,28 @@ int audit_export_jsonl(struct store *st, int64_t since, const char *type, FILE *
 typedef void (*audit_sink_fn)(const struct audit_event *ev, int64_t id, const char *ts, void *arg);
 void audit_set_sink(audit_sink_fn fn, void *arg);
 
+/* ---- anchors (docs/audit.md "Anchors") ------------------------------------
+ * The chain head (last row id and hash) copied outside the database, so a
+ * consistent rewrite of the chain is caught against the copies. */
+
+#define AUDIT_HASH_HEX 64
+
+/* The current head: *id = 0 and hex = 64 zeros for an empty trail. */
+int audit_head(struct store *st, int64_t *id, char hex[AUDIT_HASH_HEX + 1]);
+
+/* During a sink callback: the hash of the row being delivered (NULL outside
+ * a callback). Lets the sink anchor the head without a query. */
+const char *audit_sink_hash(void);
+
+/* Find an anchor in one exported line: a JSON object with "id" (integer)
+ * and "hash" (64 hex digits), or text containing "id=N" and "hash=HEX"
+ * (quoted values allowed, as in RFC 5424 structured data). Returns 1 with
+ * *id and hex (lowercase) set, 0 when the line holds no anchor, ERR_INVALID
+ * for a line that names an anchor ("audit.anchor") but is malformed. */
+int audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1]);
+
+/* Check one anchor against the database: 0 when row id exists with that
+ * hash; ERR_TAMPER with a reason otherwise (row missing, hash differs). */
+int audit_anchor_check(struct store *st, int64_t id, const char *hex, char *why, size_t whylen);
+
 #endif

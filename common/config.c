@@ -85,6 +85,10 @@ static const struct config_key config_keys[] = {
         {"audit_jsonl", KEY_STRING, 0, 0, NULL, "",
          "Path of a JSON-lines copy of every audit event; empty turns it off.", OFF(audit_jsonl)},
         {"audit_syslog", KEY_BOOL, 0, 0, NULL, "yes", "Send audit events to syslog (yes/no).", OFF(audit_syslog)},
+        {"audit_anchor_every", KEY_INT, 0, 1000000, NULL, "100",
+         "Send the audit chain head (id and hash) to syslog and audit_jsonl every N events, besides once a minute "
+         "while events arrive and at daemon start and stop; 0 keeps only the timed anchors.",
+         OFF(audit_anchor_every)},
         {"command_tracking", KEY_BOOL, 0, 0, NULL, "yes",
          "Extract the commands of interactive shells from the screen (yes/no); exec commands are always logged.",
          OFF(command_tracking)},

@@ -39,6 +39,7 @@ struct gh_config {
 	int audit_fail_open;        /* audit_failure = closed | open */
 	char *audit_jsonl;          /* path of a JSON-lines copy of audit events, "" = off */
 	int audit_syslog;           /* send audit events to syslog */
+	int audit_anchor_every;     /* anchor the chain head every N events (0 = only once a minute) */
 	int command_tracking;       /* command_tracking = yes | no: screen extraction in pty shells */
 	int transfer_capture;       /* transfer_capture = off | on: SFTP file contents beside the recording */
 	int transfer_capture_max;   /* bytes; larger files are not captured */

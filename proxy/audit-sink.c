@@ -28,7 +28,9 @@ static struct {
 	char host[256];
 	unsigned dropped; /* messages the syslog socket did not take */
 	int told_absent;  /* "no local syslog" said once */
-} sink = {0, -1, -1, "-", 0, 0};
+	int anchor_every; /* audit_anchor_every */
+	int installed;    /* the listener installs it; its children inherit */
+} sink = {0, -1, -1, "-", 0, 0, 0, 0};
 
 static int
 syslog_priority(enum audit_importance i)
@@ -222,6 +224,44 @@ export_event(const struct audit_event *ev, int64_t id, const char *ts, void *arg
 		            sizeof(names) / sizeof(names[0]), line);
 	}
 	free(line);
+	/* Whichever process appends the Nth event anchors it: no coordination
+	 * needed, the row id is global. */
+	if (sink.anchor_every > 0 && id % sink.anchor_every == 0 && audit_sink_hash() != NULL)
+		audit_sink_anchor(id, audit_sink_hash(), "every");
+}
+
+void
+audit_sink_anchor(int64_t id, const char *hash, const char *reason)
+{
+	char ts[48], idbuf[24], *line = NULL;
+	struct timespec now;
+	struct tm tm;
+	json_t *j;
+
+	if (!sink.to_syslog && sink.jsonl_fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (gmtime_r(&now.tv_sec, &tm) == NULL)
+		return;
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000));
+	j = json_pack("{s:s,s:s,s:I,s:s,s:s}", "type", "audit.anchor", "ts", ts, "id", (json_int_t)id, "hash", hash,
+	              "reason", reason);
+	if (j == NULL)
+		return;
+	line = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (line == NULL)
+		return;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	{
+		const char *names[] = {"id", "hash", "reason"};
+		const char *values[] = {idbuf, hash, reason};
+
+		export_line(LOG_AUTHPRIV | LOG_NOTICE, ts, "audit.anchor", names, values,
+		            sizeof(names) / sizeof(names[0]), line);
+	}
+	free(line);
 }
 
 void
@@ -275,6 +315,12 @@ audit_sink_install(const struct gh_config *cfg, const char *datadir)
 {
 	char path[4096];
 
+	/* Installed by the listener (anchors, its own events) before it forks;
+	 * the connection processes keep the inherited descriptors. */
+	if (sink.installed)
+		return;
+	sink.installed = 1;
+	sink.anchor_every = cfg->audit_anchor_every;
 	sink.to_syslog = cfg->audit_syslog;
 	if (sink.to_syslog) {
 		if (gethostname(sink.host, sizeof(sink.host) - 1) != 0 || sink.host[0] == '\0')

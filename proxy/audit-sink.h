@@ -37,6 +37,11 @@ struct audit_sink_command {
 };
 void audit_sink_command(const struct audit_sink_command *cmd);
 
+/* An audit.anchor message: the chain head (row id and hash) to syslog and
+ * the JSON-lines file; reason "every" (id % audit_anchor_every == 0),
+ * "minute", "start" or "stop". docs/audit.md ("Anchors"). */
+void audit_sink_anchor(int64_t id, const char *hash, const char *reason);
+
 /* Format one RFC 5424 message (exposed for the unit test): PRI, version 1,
  * ts (RFC 3339), host, app "gatehouse", pid, msgid, one SD element with the
  * n name/value pairs (values escaped, control bytes replaced), then msg.

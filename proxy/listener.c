@@ -24,6 +24,7 @@
 #include "common/store.h"
 #include "common/timeutil.h"
 #include "proxy/algorithms.h"
+#include "proxy/anchor.h"
 #include "proxy/conn.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
@@ -500,11 +501,13 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	if (drop_privileges() != 0)
 		goto out;
 	close_stale_sessions(datadir);
+	anchor_start(cfg, datadir);
 	lfd = ssh_bind_get_fd(b);
 	fcntl(lfd, F_SETFD, FD_CLOEXEC);
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	info("listening on %s port %d", cfg->listen_address, cfg->port);
 	while (!got_term) {
+		anchor_tick(datadir);
 		if (got_chld)
 			reap_children();
 		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {
@@ -540,6 +543,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	b = NULL;
 	shutdown_children(cfg);
 	close_stale_sessions(datadir);
+	anchor_stop(datadir);
 	status = 0;
 out:
 	ssh_bind_free(b);

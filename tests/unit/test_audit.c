@@ -359,6 +359,106 @@ test_concurrent_processes(void **state)
 	assert_int_equal(rows, 101);
 }
 
+/* ---- anchors ---- */
+
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_anchor_parse(void **state)
+{
+	char hex[AUDIT_HASH_HEX + 1];
+	int64_t id = 0;
+
+	/* The JSON line of an audit.anchor message. */
+	assert_int_equal(audit_anchor_parse("{\"type\":\"audit.anchor\",\"ts\":\"x\",\"id\":42,\"hash\":\"" H64
+	                                    "\",\"reason\":\"every\"}",
+	                                    &id, hex),
+	                 1);
+	assert_int_equal(id, 42);
+	assert_string_equal(hex, H64);
+	/* A minimal JSON anchor, leading blanks, upper-case hex normalised. */
+	assert_int_equal(audit_anchor_parse("  {\"id\":7,\"hash\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef"
+	                                    "0123456789abcdef\"}",
+	                                    &id, hex),
+	                 1);
+	assert_int_equal(id, 7);
+	assert_string_equal(hex, H64);
+	/* Plain text and RFC 5424 structured data (quoted values). */
+	assert_int_equal(audit_anchor_parse("anchor id=9 hash=" H64, &id, hex), 1);
+	assert_int_equal(id, 9);
+	assert_int_equal(audit_anchor_parse("<133>1 2026-11-21T07:00:00.000Z h gatehouse 1 audit.anchor "
+	                                    "[gatehouse@32473 id=\"1234\" hash=\"" H64 "\" reason=\"minute\"] {}",
+	                                    &id, hex),
+	                 1);
+	assert_int_equal(id, 1234);
+	/* Ordinary events are not anchors: a JSON event without hash, a
+	 * syslog event with id= only, any other line. */
+	assert_int_equal(audit_anchor_parse("{\"id\":3,\"type\":\"user.add\"}", &id, hex), 0);
+	assert_int_equal(audit_anchor_parse("<85>1 - h gatehouse 1 user.add [gatehouse@32473 id=\"3\"] {}", &id, hex),
+	                 0);
+	assert_int_equal(audit_anchor_parse("", &id, hex), 0);
+	assert_int_equal(audit_anchor_parse("kid=3 rehash=" H64, &id, hex), 0); /* not word starts */
+	/* Malformed anchors are errors, not silently skipped. */
+	assert_int_equal(audit_anchor_parse("{\"id\":3,\"hash\":\"abc\"}", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{\"id\":\"3\",\"hash\":\"" H64 "\"}", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{\"id\":0,\"hash\":\"" H64 "\"}", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("id=x hash=" H64, &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("id=5 hash=" H64 "00", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("hash=" H64, &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("audit.anchor id=5", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{\"type\":\"audit.anchor\",\"id\":5}", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{not json audit.anchor", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("id=\"5 hash=" H64, &id, hex), ERR_INVALID);
+}
+
+static char sink_seen_hash[AUDIT_HASH_HEX + 1];
+
+static void
+hash_sink(const struct audit_event *ev, int64_t id, const char *ts, void *arg)
+{
+	const char *h = audit_sink_hash();
+
+	(void)ev;
+	(void)ts;
+	(void)arg;
+	sink_last_id = id;
+	snprintf(sink_seen_hash, sizeof(sink_seen_hash), "%s", h != NULL ? h : "");
+}
+
+static void
+test_anchor_head_check(void **state)
+{
+	char hex[AUDIT_HASH_HEX + 1], why[200];
+	int64_t id = -1;
+	struct audit_event ev = {.actor = "a", .source = "s", .type = "t", .object = "o", .result = "ok"};
+
+	assert_int_equal(audit_head(st, &id, hex), 0);
+	assert_int_equal(id, 0);
+	assert_null(audit_sink_hash());
+	audit_set_sink(hash_sink, NULL);
+	append_n(5);
+	assert_int_equal(audit_head(st, &id, hex), 0);
+	assert_int_equal(id, 5);
+	/* The sink sees the hash of the row it delivers (own transaction). */
+	assert_string_equal(sink_seen_hash, hex);
+	assert_null(audit_sink_hash());
+	/* ... and inside a caller's transaction, delivered at commit. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(audit_append_in_tx(st, &ev, NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(audit_head(st, &id, hex), 0);
+	assert_int_equal(id, 6);
+	assert_int_equal(sink_last_id, 6);
+	assert_string_equal(sink_seen_hash, hex);
+	assert_int_equal(audit_anchor_check(st, 6, hex, why, sizeof(why)), 0);
+	/* A different hash, a missing row. */
+	assert_int_equal(audit_anchor_check(st, 5, hex, why, sizeof(why)), ERR_TAMPER);
+	assert_non_null(strstr(why, "anchor id=5"));
+	assert_non_null(strstr(why, "database rewritten"));
+	assert_int_equal(audit_anchor_check(st, 7, hex, why, sizeof(why)), ERR_TAMPER);
+	assert_non_null(strstr(why, "row 7 is missing"));
+}
+
 int
 main(void)
 {
@@ -377,6 +477,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_sink_and_invalid, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_export_jsonl, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_anchor_parse, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_anchor_head_check, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
