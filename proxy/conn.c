@@ -76,11 +76,18 @@ on_term(int sig)
 	conn_got_term = 1;
 }
 
-/* Login grace time over: nothing to clean up that the parent cannot. */
+/* Login grace time over: nothing to clean up that the parent cannot. The
+ * listener is told (write(2) is async-signal-safe) so that the expiry counts
+ * against the source like a failed login. */
 static void
 on_alarm(int sig)
 {
+	ssize_t n = 0;
+
 	(void)sig;
+	if (auth_notify_fd >= 0)
+		n = write(auth_notify_fd, "G", 1);
+	(void)n;
 	_exit(2);
 }
 
