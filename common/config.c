@@ -13,7 +13,13 @@
 #include "common/config.h"
 #include "common/err.h"
 
-enum key_type { KEY_INT, KEY_BOOL, KEY_ENUM, KEY_STRING };
+enum key_type {
+	KEY_INT,
+	KEY_BOOL,
+	KEY_ENUM,
+	KEY_STRING,
+	KEY_STARTUPS /* "start:rate:full" into int[3] */
+};
 
 struct config_key {
 	const char *name; /* key as written in the file */
@@ -42,6 +48,21 @@ static const struct config_key config_keys[] = {
          OFF(login_grace_time)},
         {"max_auth_tries", KEY_INT, 1, 100, NULL, "6", "Authentication attempts allowed per connection.",
          OFF(max_auth_tries)},
+        {"max_startups", KEY_STARTUPS, 0, 0, NULL, "10:30:100",
+         "start:rate:full - beyond 'start' unauthenticated connections, refuse new ones with probability 'rate'% "
+         "rising "
+         "linearly to 100% at 'full' (OpenSSH MaxStartups).",
+         OFF(max_startups)},
+        {"max_startups_per_source", KEY_INT, 1, 1000, NULL, "16",
+         "Unauthenticated connections allowed at once from one source address.", OFF(max_startups_per_source)},
+        {"penalty_failures", KEY_INT, 1, 100000, NULL, "20",
+         "Failed logins (a login grace time expiry counts as one) after which a source address is refused.",
+         OFF(penalty_failures)},
+        {"penalty_window", KEY_INT, 1, 86400, NULL, "600", "Seconds over which a source's failed logins are counted.",
+         OFF(penalty_window)},
+        {"penalty_time", KEY_INT, 0, 604800, NULL, "900",
+         "Seconds a source address is refused after penalty_failures failures; 0 turns source penalties off.",
+         OFF(penalty_time)},
         {"idle_timeout", KEY_INT, 0, 86400 * 7, NULL, "1800",
          "Seconds without data in either direction before a session is closed; 0 means never.", OFF(idle_timeout)},
         {"shutdown_grace", KEY_INT, 0, 3600, NULL, "30", "Seconds live sessions get to finish on SIGTERM.",
@@ -123,6 +144,32 @@ str_field(struct gh_config *c, const struct config_key *k)
 	return (char **)(void *)((char *)c + k->offset);
 }
 
+/* "start:rate:full", strictly: three decimal integers, 1 <= start <= full
+ * <= 100000, rate 1..100 (OpenSSH accepts a bare number too; we do not, so
+ * that the meaning is always spelled out). */
+static int
+parse_startups(const char *v, int out[3])
+{
+	long n[3];
+	const char *p = v;
+	char *end = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		if (*p < '0' || *p > '9')
+			return ERR_INVALID;
+		errno = 0;
+		n[i] = strtol(p, &end, 10);
+		if (errno != 0 || n[i] > 100000 || *end != (i < 2 ? ':' : '\0'))
+			return ERR_INVALID;
+		p = end + 1;
+	}
+	if (n[0] < 1 || n[0] > n[2] || n[1] < 1 || n[1] > 100)
+		return ERR_INVALID;
+	for (int i = 0; i < 3; i++)
+		out[i] = (int)n[i];
+	return 0;
+}
+
 static int
 parse_bool(const char *v, int *out)
 {
@@ -186,6 +233,15 @@ set_value(struct gh_config *c, const struct config_key *k, const char *v, char *
 			snprintf(why, whylen, "key '%s': must be %s", k->name, list);
 		}
 		return ERR_INVALID;
+	case KEY_STARTUPS:
+		if (parse_startups(v, int_field(c, k)) != 0) {
+			snprintf(
+			        why, whylen,
+			        "key '%s': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100",
+			        k->name);
+			return ERR_INVALID;
+		}
+		return 0;
 	case KEY_STRING:
 		if ((dup = strdup(v)) == NULL) {
 			snprintf(why, whylen, "key '%s': out of memory", k->name);

@@ -16,6 +16,11 @@ struct gh_config {
 	char *host_key;             /* host_key = ssh_host_ed25519_key (relative to data dir) */
 	int login_grace_time;       /* seconds */
 	int max_auth_tries;         /* per connection */
+	int max_startups[3];        /* start:rate:full (OpenSSH MaxStartups), unauthenticated connections */
+	int max_startups_per_source; /* unauthenticated connections from one address */
+	int penalty_failures;       /* failed logins (or grace expiries) from one address ... */
+	int penalty_window;         /* ... within this many seconds ... */
+	int penalty_time;           /* ... refuse that address for this many seconds */
 	int idle_timeout;           /* seconds without data either way; 0 = off */
 	int shutdown_grace;         /* seconds given to live sessions on SIGTERM */
 	/* accounts and passwords */

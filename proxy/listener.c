@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,20 +33,17 @@
 
 #define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
 #define LISTENER_KILL_MARGIN_S 10  /* after shutdown_grace, before SIGKILL */
-/* Pre-authentication limits (OpenSSH's MaxStartups in spirit): connections
- * that have not authenticated yet, in total and per source address. A flood
- * of half-open logins then cannot starve operators who already logged in,
- * and one source cannot take all the slots. */
-#define LISTENER_MAX_UNAUTH            64
-#define LISTENER_MAX_UNAUTH_PER_SOURCE 16
-/* Per-source penalties: a source address with this many failed
- * authentication attempts within the window is refused for the penalty
- * time, so that one attacker can neither guess at length nor lock every
- * account cheaply (the account lockout would otherwise be the only brake). */
-#define PENALTY_FAILURES 20
-#define PENALTY_WINDOW_S 600
-#define PENALTY_BLOCK_S  900
-#define PENALTY_SOURCES  512 /* sources tracked; the stalest entry is reused */
+/* Pre-authentication limits (OpenSSH's MaxStartups): connections that have
+ * not authenticated yet, in total (max_startups = start:rate:full, random
+ * early drop between start and full) and per source address
+ * (max_startups_per_source). A flood of half-open logins then cannot starve
+ * operators who already logged in, and one source cannot take all the slots.
+ * Per-source penalties: a source address with penalty_failures failed
+ * authentication attempts (or login grace time expiries) within
+ * penalty_window seconds is refused for penalty_time seconds, so that one
+ * attacker can neither guess at length nor lock every account cheaply (the
+ * account lockout would otherwise be the only brake). docs/security.md. */
+#define PENALTY_SOURCES 512 /* sources tracked; the stalest entry is reused */
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -80,12 +79,13 @@ struct penalty {
 	int failures;          /* within the current window */
 	int64_t window_start;  /* monotonic ms */
 	int64_t blocked_until; /* monotonic ms; 0 = not blocked */
+	int audit_pending;     /* blocked, not audited yet (several sources can be blocked in one batch) */
 };
 
 static struct penalty penalties[PENALTY_SOURCES];
 static int penalty_blocks_new; /* a source got blocked: audit it from the loop */
-static char penalty_blocked_addr[64];
 static const char *listener_datadir;
+static const struct gh_config *listener_cfg;
 
 static void close_stale_sessions(const char *datadir);
 
@@ -133,16 +133,20 @@ penalty_failure(const char *addr)
 	struct penalty *p = penalty_find(addr, 1);
 	int64_t now = time_mono_ms();
 
-	if (now - p->window_start > (int64_t)PENALTY_WINDOW_S * 1000) {
+	const struct gh_config *cfg = listener_cfg;
+
+	if (cfg->penalty_time <= 0)
+		return;
+	if (now - p->window_start > (int64_t)cfg->penalty_window * 1000) {
 		p->window_start = now;
 		p->failures = 0;
 	}
-	if (++p->failures >= PENALTY_FAILURES && p->blocked_until <= now) {
-		p->blocked_until = now + (int64_t)PENALTY_BLOCK_S * 1000;
-		error("source %s refused for %d s after %d failed logins in %d s", addr, PENALTY_BLOCK_S, p->failures,
-		      PENALTY_WINDOW_S);
+	if (++p->failures >= cfg->penalty_failures && p->blocked_until <= now) {
+		p->blocked_until = now + (int64_t)cfg->penalty_time * 1000;
+		error("source %s refused for %d s after %d failed logins in %d s", addr, cfg->penalty_time, p->failures,
+		      cfg->penalty_window);
 		penalty_blocks_new = 1;
-		snprintf(penalty_blocked_addr, sizeof(penalty_blocked_addr), "%s", addr);
+		p->audit_pending = 1;
 	}
 }
 
@@ -363,8 +367,9 @@ source_of(const struct sockaddr_storage *ss, char *buf, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
 }
 
-/* A connection process reported: "F" per failed attempt, "A" once
- * authenticated; EOF when it exits. */
+/* A connection process reported: "F" per failed attempt, "G" when its
+ * login grace time expired (a connection that never authenticates costs
+ * its source like a failure), "A" once authenticated; EOF when it exits. */
 static void
 child_report(struct child *ch)
 {
@@ -379,7 +384,7 @@ child_report(struct child *ch)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if (buf[i] == 'F')
+		if (buf[i] == 'F' || buf[i] == 'G')
 			penalty_failure(ch->addr);
 		else if (buf[i] == 'A')
 			child_authenticated(ch);
@@ -401,18 +406,46 @@ audit_penalty(const char *datadir)
 	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
 	if (store_open(path, 0, &st) != 0)
 		return;
-	snprintf(detail, sizeof(detail), "{\"failures\":%d,\"window_s\":%d,\"blocked_s\":%d}", PENALTY_FAILURES,
-	         PENALTY_WINDOW_S, PENALTY_BLOCK_S);
-	ev.actor = "system";
-	ev.source = penalty_blocked_addr;
-	ev.type = "source.block";
-	ev.object = penalty_blocked_addr;
-	ev.result = "blocked";
-	ev.importance = AUDIT_HIGH;
-	ev.detail = detail;
-	if (audit_append(st, &ev, NULL) != 0)
-		error("cannot audit the block of %s", penalty_blocked_addr);
+	snprintf(detail, sizeof(detail), "{\"failures\":%d,\"window_s\":%d,\"blocked_s\":%d}",
+	         listener_cfg->penalty_failures, listener_cfg->penalty_window, listener_cfg->penalty_time);
+	for (int i = 0; i < PENALTY_SOURCES; i++) {
+		if (!penalties[i].audit_pending)
+			continue;
+		penalties[i].audit_pending = 0;
+		ev.actor = "system";
+		ev.source = penalties[i].addr;
+		ev.type = "source.block";
+		ev.object = penalties[i].addr;
+		ev.result = "blocked";
+		ev.importance = AUDIT_HIGH;
+		ev.detail = detail;
+		if (audit_append(st, &ev, NULL) != 0)
+			error("cannot audit the block of %s", penalties[i].addr);
+	}
 	store_close(st);
+}
+
+/* MaxStartups' random early drop: with total unauthenticated connections
+ * already held, refuse a new one? Below start never; from start on with
+ * probability rate% rising linearly to 100% at full. The randomness comes
+ * from getrandom (the kernel CSPRNG) so an attacker cannot predict which
+ * attempts get through. */
+static int
+startups_drop(const struct gh_config *cfg, int total)
+{
+	int start = cfg->max_startups[0], rate = cfg->max_startups[1], full = cfg->max_startups[2];
+	uint32_t rnd = 0;
+	int64_t p;
+
+	if (total < start)
+		return 0;
+	if (total >= full)
+		return 1;
+	/* percent * 1000, so that the linear rise keeps its resolution */
+	p = (int64_t)rate * 1000 + (int64_t)(100 - rate) * 1000 * (total - start) / (full - start);
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return 1; /* no randomness: refuse rather than admit everyone */
+	return (int64_t)(rnd % 100000) < p;
 }
 
 /* Wait for a connection or an authentication report. Returns the number of
@@ -493,6 +526,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	int lfd, fd, status = 1, total, from_addr;
 
 	listener_datadir = datadir;
+	listener_cfg = cfg;
 	if (install_signals() != 0)
 		fatal("sigaction: %s", strerror(errno));
 	if ((b = make_bind(cfg, datadir)) == NULL)
@@ -528,8 +562,8 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 			continue;
 		}
 		count_unauth(addr, &total, &from_addr);
-		if (nchildren >= LISTENER_MAX_CHILDREN || total >= LISTENER_MAX_UNAUTH ||
-		    from_addr >= LISTENER_MAX_UNAUTH_PER_SOURCE) {
+		if (nchildren >= LISTENER_MAX_CHILDREN || from_addr >= cfg->max_startups_per_source ||
+		    startups_drop(cfg, total)) {
 			error("refusing a connection from %s: %d connections, %d unauthenticated (%d from it)", addr,
 			      nchildren, total, from_addr);
 			close(fd);

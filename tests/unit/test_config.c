@@ -151,6 +151,30 @@ test_errors(void **state)
 	        {"port 22\n", "1: expected 'key = value'"},
 	        {"port 22\nfoo = 1\n", "1: expected 'key = value'"},
 	        {"foo = 1\nport 22\n", "1: unknown key 'foo'"},
+	        {"max_startups = 10\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:30\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:30:100:5\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 20:30:10\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 0:30:100\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:0:100\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:101:100\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:30:x\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10: 30:100\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = -1:30:100\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = 10:30:100000000000000000000\n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
+	        {"max_startups = \n",
+	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
 	        {"idle_timeout = -1\n", "1: key 'idle_timeout': must be an integer between 0 and 604800"},
 	};
 	struct gh_config c;
@@ -165,6 +189,31 @@ test_errors(void **state)
 			fail_msg("case %zu: got '%s', want '%s'", i, err, want);
 		config_free(&c);
 	}
+}
+
+/* max_startups = start:rate:full and the source penalty keys. */
+static void
+test_preauth_limits(void **state)
+{
+	struct gh_config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.max_startups[0], 10);
+	assert_int_equal(c.max_startups[1], 30);
+	assert_int_equal(c.max_startups[2], 100);
+	assert_int_equal(c.max_startups_per_source, 16);
+	assert_int_equal(c.penalty_failures, 20);
+	assert_int_equal(c.penalty_window, 600);
+	assert_int_equal(c.penalty_time, 900);
+	write_conf("max_startups = 5:100:5\npenalty_time = 0\n");
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.max_startups[0], 5);
+	assert_int_equal(c.max_startups[1], 100);
+	assert_int_equal(c.max_startups[2], 5);
+	assert_int_equal(c.penalty_time, 0);
+	config_free(&c);
 }
 
 static void
@@ -213,7 +262,7 @@ test_write_default_round_trip(void **state)
 	}
 	fclose(f);
 	assert_true(documented_port);
-	assert_int_equal(keys, 32); /* one per field of struct gh_config */
+	assert_int_equal(keys, 37); /* one per field of struct gh_config */
 	/* Everything commented: loads to the defaults. */
 	config_defaults(&c);
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
@@ -255,6 +304,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_values_parsed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_preauth_limits, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_long_line_and_missing_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_write_default_round_trip, setup, teardown),
 	};
