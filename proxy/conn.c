@@ -506,6 +506,9 @@ end_session(struct conn *c)
 	int r;
 
 	conn_set_end_reason(c, "closed");
+	for (struct chan *ch = c->chans; ch != NULL; ch = ch->next)
+		if (ch->has_pty)
+			c->had_pty = 1;
 	if (c->rec != NULL) {
 		r = rec_writer_close(c->rec, c->end_reason);
 		if (r == 0) {
@@ -699,6 +702,8 @@ out:
 	}
 	if (c->ev != NULL)
 		ssh_event_free(c->ev);
+	if (c->had_pty && c->rec_head[0] != '\0')
+		sessrec_build_keyframes(c->rec_path);
 	srv_auth_free(c->auth);
 	user_rec_free(c->user);
 	asset_rec_free(c->asset);

@@ -81,6 +81,7 @@ struct conn {
 	char channel_types[128]; /* "shell,exec,sftp" as seen */
 	char end_reason[64];     /* first reason wins */
 	int target_recorded;     /* the recording and the row name the target (sessrec.c) */
+	int had_pty;             /* a channel had a terminal: build keyframes at the end */
 	char rec_head[65];       /* at the end: the recording's chain head (hex), frames and bytes, */
 	uint64_t rec_frames;     /* for the row and the session.end audit event */
 	uint64_t rec_bytes;

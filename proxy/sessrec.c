@@ -1,10 +1,12 @@
 /* See sessrec.h. */
 #include "proxy/sessrec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -14,6 +16,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "proxy/conn.h"
+#include "recorder/keyframe.h"
 #include "recorder/rec-reader.h"
 
 #define SESSREC_MAX_STALE 1024 /* rows recovered per pass; the next pass takes the rest */
@@ -415,4 +418,22 @@ sessrec_recover_stale(struct store *st, const char *datadir, int (*alive)(int pi
 	}
 	stale_free(v, n);
 	return r;
+}
+
+void
+sessrec_build_keyframes(const char *rec_path)
+{
+	struct rec_reader *r = NULL;
+	struct kf_cache *kc = NULL;
+	int loaded = 0, rc;
+
+	if (rec_path == NULL || rec_reader_open(rec_path, &r) != 0)
+		return;
+	/* Lower priority: this is housekeeping after the operator has left. */
+	if (nice(10) == -1)
+		debug_f("nice: %s", strerror(errno));
+	if ((rc = kf_cache_open(r, rec_path, &kc, &loaded)) != 0)
+		verbose("keyframe cache for %s not built: %s", rec_path, gh_strerror(rc));
+	kf_cache_free(kc);
+	rec_reader_free(r);
 }

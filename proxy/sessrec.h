@@ -23,6 +23,12 @@ int sessrec_target(struct conn *c);
 /* After rec_writer_close: keep the seek index in the row (rec_index). */
 int sessrec_store_index(struct conn *c);
 
+/* After the connection is over (both legs disconnected): build the
+ * player's keyframe cache (PATH.ghkf) of a finished recording that had a
+ * terminal channel, so that the first seek of a replay is as fast as any
+ * other. Best effort: a failure only costs the player that build later. */
+void sessrec_build_keyframes(const char *rec_path);
+
 /* Close the 'active' rows whose process is gone (alive(pid) == 0): rebuild
  * each recording's index and chain head from the file (rec_reader_rebuild),
  * store rec_frames, rec_head and rec_index with end_reason 'aborted', and

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Scenario: an interactive pty shell: the terminal size of the pty-req reaches
 # the target, a window change is relayed (stty size before and after a resize),
-# TERM is carried, and the exit status of the shell comes back.
+# TERM is carried, the exit status of the shell comes back, and the
+# keyframe cache of the recording is ready when the session is over.
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
@@ -20,4 +21,10 @@ gh_tmux_keys 'clear; echo SZ=$(stty size)' Enter
 gh_tmux_wait 10 'SZ=30 100' || gh_fail "window change not seen by the target"
 gh_tmux_keys 'exit 7' Enter
 gh_tmux_wait 15 'GH_EXIT=7' || gh_fail "shell exit status not returned"
+# The connection process builds the player's keyframe cache after a terminal
+# session, so the first seek of a replay needs no full scan.
+gh_wait_sessions_closed 20 || gh_fail "session row still active"
+rec=$(gh_sql "SELECT recording FROM sessions WHERE user = 'tom'")
+case $rec in /*) ;; *) rec=$GH_DATA/$rec ;; esac
+gh_wait_for 20 test -s "${rec%.ghrec}.ghkf" || gh_fail "no keyframe cache beside $rec"
 echo "t_proxy_pty_resize: ok"
