@@ -86,6 +86,9 @@ const struct admin_cmd admin_commands[] = {
 	 "                      id and hash, as exported by audit.anchor messages) against the\n"
 	 "                      database; local CLI only\n"},
 	{"audit export", cmd_audit_export, AU, 1, "[--since ISO8601] [--type T]", "write audit events as JSON lines", NULL},
+	{"compliance", cmd_compliance, SA | AU, 1, "[--json]",
+	 "check the configuration and data against MLPS 2.0 level 3 (PASS/FAIL with evidence)",
+	 "  exit 0 when every check passes, 1 otherwise; docs/compliance.md explains each check\n"},
 	{"session list", cmd_session_list, SA | AU | OP, 1, "[--user U] [--asset A] [--active]", "list sessions",
 	 "  --user U            only sessions of user U\n"
 	 "  --asset A           only sessions to asset A\n"
