@@ -283,42 +283,33 @@ store_asset_get_by_id(struct store *st, int64_t id, struct asset_rec **out)
 	return asset_get_where(st, "SELECT " ASSET_COLS " FROM assets WHERE id = ?1", NULL, id, out);
 }
 
+static int
+fill_asset(sqlite3_stmt *stmt, void *elem)
+{
+	return asset_from_row(stmt, elem);
+}
+
+static void
+release_asset(void *elem)
+{
+	asset_rec_free(*(struct asset_rec **)elem);
+}
+
 int
 store_asset_list(struct store *st, struct asset_rec ***out, size_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct asset_rec **v = NULL, **nv;
-	size_t count = 0, cap = 0;
-	int rc, r = ERR_INTERNAL;
+	void *rows = NULL;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	*n = 0;
 	if ((r = store_prepare(st, "SELECT " ASSET_COLS " FROM assets WHERE removed = 0 ORDER BY name", &stmt)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((r = asset_from_row(stmt, &v[count])) != 0)
-			goto out;
-		count++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_err(rc);
+	if ((r = store_collect_rows(stmt, sizeof(struct asset_rec *), fill_asset, release_asset, &rows, n)) != 0)
 		goto out;
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	count = 0;
-	r = 0;
+	*out = rows;
 out:
-	asset_rec_list_free(v, count);
 	sqlite3_finalize(stmt);
 	return r;
 }
@@ -551,13 +542,24 @@ out:
 	return r;
 }
 
+static int
+fill_account(sqlite3_stmt *stmt, void *elem)
+{
+	return account_from_row(stmt, elem);
+}
+
+static void
+release_account(void *elem)
+{
+	account_rec_free(*(struct account_rec **)elem);
+}
+
 int
 store_account_list(struct store *st, int64_t asset_id, struct account_rec ***out, size_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct account_rec **v = NULL, **nv;
-	size_t count = 0, cap = 0;
-	int rc, r = ERR_INTERNAL;
+	void *rows = NULL;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	*n = 0;
@@ -565,30 +567,10 @@ store_account_list(struct store *st, int64_t asset_id, struct account_rec ***out
 	                       &stmt)) != 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, asset_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((r = account_from_row(stmt, &v[count])) != 0)
-			goto out;
-		count++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_err(rc);
+	if ((r = store_collect_rows(stmt, sizeof(struct account_rec *), fill_account, release_account, &rows, n)) != 0)
 		goto out;
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	count = 0;
-	r = 0;
+	*out = rows;
 out:
-	account_rec_list_free(v, count);
 	sqlite3_finalize(stmt);
 	return r;
 }

@@ -115,13 +115,24 @@ grant_from_row(sqlite3_stmt *stmt, struct grant_rule *g)
 	return 0;
 }
 
+static int
+fill_grant(sqlite3_stmt *stmt, void *elem)
+{
+	return grant_from_row(stmt, elem);
+}
+
+static void
+release_grant(void *elem)
+{
+	grant_rule_clear(elem);
+}
+
 int
 store_grant_list(struct store *st, int64_t user_id, int64_t asset_id, struct grant_rule **out, size_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct grant_rule *v = NULL, *nv;
-	size_t count = 0, cap = 0;
-	int rc, r = ERR_INTERNAL;
+	void *rows = NULL;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	*n = 0;
@@ -146,30 +157,10 @@ store_grant_list(struct store *st, int64_t user_id, int64_t asset_id, struct gra
 		goto out;
 	sqlite3_bind_int64(stmt, 1, user_id);
 	sqlite3_bind_int64(stmt, 2, asset_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((r = grant_from_row(stmt, &v[count])) != 0)
-			goto out;
-		count++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_err(rc);
+	if ((r = store_collect_rows(stmt, sizeof(struct grant_rule), fill_grant, release_grant, &rows, n)) != 0)
 		goto out;
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	count = 0;
-	r = 0;
+	*out = rows;
 out:
-	store_grant_list_free(v, count);
 	sqlite3_finalize(stmt);
 	return r;
 }

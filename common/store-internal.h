@@ -33,6 +33,16 @@ int store_exec_id_any(struct store *st, const char *sql, int64_t id);
 int store_tx_start(struct store *st, int *own);
 int store_tx_end(struct store *st, int own, int ok);
 
+/* Step stmt to its end, appending one element of elem_size bytes per row as
+ * fill(stmt, elem) makes it. On success *out (malloc'd, NULL when no row)
+ * and *n own the elements; on failure release(elem) has been called on every
+ * filled element and *out is NULL. Every typed list of the store is this
+ * loop with its own fill and release. */
+typedef int (*store_fill_fn)(sqlite3_stmt *stmt, void *elem);
+typedef void (*store_release_fn)(void *elem);
+int store_collect_rows(sqlite3_stmt *stmt, size_t elem_size, store_fill_fn fill, store_release_fn release,
+                       void **out, size_t *n);
+
 /* Fill a NULL-terminated-free string vector from column 0 of stmt. */
 int store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n);
 int store_collect_ids(sqlite3_stmt *stmt, int64_t **out, size_t *n);

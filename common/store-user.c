@@ -143,42 +143,33 @@ store_user_get_by_id(struct store *st, int64_t id, struct user_rec **out)
 	return user_get_where(st, "SELECT " USER_COLS " FROM users WHERE id = ?1", NULL, id, out);
 }
 
+static int
+fill_user(sqlite3_stmt *stmt, void *elem)
+{
+	return user_from_row(stmt, elem);
+}
+
+static void
+release_user(void *elem)
+{
+	user_rec_free(*(struct user_rec **)elem);
+}
+
 int
 store_user_list(struct store *st, struct user_rec ***out, size_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	struct user_rec **v = NULL, **nv;
-	size_t count = 0, cap = 0;
-	int rc, r = ERR_INTERNAL;
+	void *rows = NULL;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	*n = 0;
 	if ((r = store_prepare(st, "SELECT " USER_COLS " FROM users WHERE removed = 0 ORDER BY name", &stmt)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		if ((r = user_from_row(stmt, &v[count])) != 0)
-			goto out;
-		count++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_err(rc);
+	if ((r = store_collect_rows(stmt, sizeof(struct user_rec *), fill_user, release_user, &rows, n)) != 0)
 		goto out;
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	count = 0;
-	r = 0;
+	*out = rows;
 out:
-	user_rec_list_free(v, count);
 	sqlite3_finalize(stmt);
 	return r;
 }

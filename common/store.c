@@ -315,9 +315,10 @@ store_exec_id_any(struct store *st, const char *sql, int64_t id)
 }
 
 int
-store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n)
+store_collect_rows(sqlite3_stmt *stmt, size_t elem_size, store_fill_fn fill, store_release_fn release, void **out,
+                   size_t *n)
 {
-	char **v = NULL, **nv;
+	unsigned char *v = NULL, *nv;
 	size_t count = 0, cap = 0;
 	int rc, r = ERR_INTERNAL;
 
@@ -325,19 +326,16 @@ store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n)
 	*n = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (count == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = realloc(v, cap * elem_size)) == NULL) {
 				r = ERR_NOMEM;
 				goto out;
 			}
 			v = nv;
 		}
-		if ((r = store_col_strdup(stmt, 0, &v[count])) != 0)
+		memset(v + count * elem_size, 0, elem_size);
+		if ((r = fill(stmt, v + count * elem_size)) != 0)
 			goto out;
-		if (v[count] == NULL && (v[count] = strdup("")) == NULL) {
-			r = ERR_NOMEM;
-			goto out;
-		}
 		count++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -352,42 +350,53 @@ store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n)
 	count = 0;
 	r = 0;
 out:
-	store_strv_free(v, count);
+	for (size_t i = 0; release != NULL && i < count; i++)
+		release(v + i * elem_size);
+	free(v);
 	return r;
+}
+
+static int
+fill_string(sqlite3_stmt *stmt, void *elem)
+{
+	char **s = elem;
+	int r = store_col_strdup(stmt, 0, s);
+
+	if (r == 0 && *s == NULL && (*s = strdup("")) == NULL)
+		r = ERR_NOMEM;
+	return r;
+}
+
+static void
+release_string(void *elem)
+{
+	free(*(char **)elem);
+}
+
+int
+store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n)
+{
+	void *v = NULL;
+	int r = store_collect_rows(stmt, sizeof(char *), fill_string, release_string, &v, n);
+
+	*out = v;
+	return r;
+}
+
+static int
+fill_id(sqlite3_stmt *stmt, void *elem)
+{
+	*(int64_t *)elem = sqlite3_column_int64(stmt, 0);
+	return 0;
 }
 
 int
 store_collect_ids(sqlite3_stmt *stmt, int64_t **out, size_t *n)
 {
-	int64_t *v = NULL, *nv;
-	size_t count = 0, cap = 0;
-	int rc, r = ERR_INTERNAL;
+	void *v = NULL;
+	int r = store_collect_rows(stmt, sizeof(int64_t), fill_id, NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		v[count++] = sqlite3_column_int64(stmt, 0);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_err(rc);
-		if (r == 0)
-			r = ERR_DB;
-		goto out;
-	}
 	*out = v;
-	*n = count;
-	v = NULL;
-	r = 0;
-out:
-	free(v);
 	return r;
 }
 
