@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "common/config.h"
+#include "common/timeutil.h"
 #include "common/err.h"
 
 enum key_type {
@@ -243,6 +244,10 @@ set_value(struct gh_config *c, const struct config_key *k, const char *v, char *
 		}
 		return 0;
 	case KEY_STRING:
+		if (strcmp(k->name, "timezone") == 0 && !time_zone_valid(v)) {
+			snprintf(why, whylen, "key 'timezone': unknown time zone '%s' (not in /usr/share/zoneinfo)", v);
+			return ERR_INVALID;
+		}
 		if ((dup = strdup(v)) == NULL) {
 			snprintf(why, whylen, "key '%s': out of memory", k->name);
 			return ERR_NOMEM;

@@ -1,7 +1,9 @@
 /* Time formatting and parsing. Everything stored is UTC; local time exists
  * only for grant windows and reports, in an explicitly named zone. */
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -117,6 +119,23 @@ time_parse_iso(const char *s, int64_t *out)
 }
 
 int
+time_zone_valid(const char *tz)
+{
+	char path[256];
+	struct stat sb;
+
+	if (tz == NULL || tz[0] == '\0' || strcmp(tz, "UTC") == 0)
+		return 1;
+	if (tz[0] == '/' || strstr(tz, "..") != NULL || strlen(tz) > 128)
+		return 0;
+	for (const char *p = tz; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '/' || *p == '_' || *p == '-' || *p == '+'))
+			return 0;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+int
 time_local(const char *tz, int64_t t, struct tm *out)
 {
 	char *saved = NULL;
@@ -126,9 +145,8 @@ time_local(const char *tz, int64_t t, struct tm *out)
 
 	if (tz == NULL || tz[0] == '\0' || strcmp(tz, "UTC") == 0)
 		return gmtime_r(&tt, out) != NULL ? 0 : ERR_INVALID;
-	/* An unknown zone makes glibc silently use UTC: refuse names that
-	 * are not plausible IANA names (absolute paths, "..") instead. */
-	if (tz[0] == '/' || strstr(tz, "..") != NULL)
+	/* An unknown zone makes glibc silently use UTC: refuse it instead. */
+	if (!time_zone_valid(tz))
 		return ERR_INVALID;
 	if ((old = getenv("TZ")) != NULL && (saved = strdup(old)) == NULL)
 		return ERR_NOMEM;

@@ -12,7 +12,7 @@ set -eu
 BUILD="build-essential pkg-config clang libclang-rt-14-dev
   libssh-dev libssh2-1-dev libpam0g-dev liboath-dev libsqlite3-dev libzstd-dev
   libssl-dev libcrypt-dev libvterm-dev libqrencode-dev libjansson-dev
-  libcmocka-dev libinih-dev libseccomp-dev"
+  libcmocka-dev libinih-dev libseccomp-dev tzdata"
 TEST="openssh-server openssh-client dropbear-bin tmux python3-pexpect
   python3-paramiko putty-tools oathtool ssh-audit asciinema rsync zstd sqlite3
   libpam-modules python3 jq bc vim less openssl procps util-linux"

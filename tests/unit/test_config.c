@@ -176,6 +176,10 @@ test_errors(void **state)
 	        {"max_startups = \n",
 	         "1: key 'max_startups': must be start:rate:full with 1 <= start <= full <= 100000 and rate 1 to 100"},
 	        {"idle_timeout = -1\n", "1: key 'idle_timeout': must be an integer between 0 and 604800"},
+	        {"timezone = Mars/Olympus_Mons\n",
+	         "1: key 'timezone': unknown time zone 'Mars/Olympus_Mons' (not in /usr/share/zoneinfo)"},
+	        {"timezone = ../../etc/passwd\n",
+	         "1: key 'timezone': unknown time zone '../../etc/passwd' (not in /usr/share/zoneinfo)"},
 	};
 	struct gh_config c;
 	char err[256], want[512];

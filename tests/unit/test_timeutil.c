@@ -105,6 +105,14 @@ test_local(void **state)
 	assert_null(getenv("TZ"));
 	assert_int_equal(time_local("/etc/passwd", 0, &tm), ERR_INVALID);
 	assert_int_equal(time_local("../../x", 0, &tm), ERR_INVALID);
+	/* glibc would silently use UTC for an unknown zone: refused instead. */
+	assert_int_equal(time_local("Mars/Olympus_Mons", 0, &tm), ERR_INVALID);
+	assert_true(time_zone_valid("Asia/Shanghai"));
+	assert_true(time_zone_valid("UTC"));
+	assert_true(time_zone_valid(""));
+	assert_false(time_zone_valid("Mars/Olympus_Mons"));
+	assert_false(time_zone_valid("Asia"));       /* a directory, not a zone */
+	assert_false(time_zone_valid("Asia/Shang hai"));
 }
 
 static void
