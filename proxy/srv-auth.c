@@ -325,7 +325,9 @@ fail_attempt(struct srv_auth *a, const char *method, const char *reason, int cou
 {
 	const struct gh_config *cfg = a->c->cfg;
 	int now_locked = 0;
-	int threshold = cfg->lockout_threshold > 0 ? cfg->lockout_threshold : 5;
+	/* lockout_threshold = 0 turns the lockout off, as documented (failures
+	 * are still counted; the store locks only for a threshold > 0). */
+	int threshold = cfg->lockout_threshold > 0 ? cfg->lockout_threshold : 0;
 	int64_t lock_s = (int64_t)(cfg->lockout_minutes > 0 ? cfg->lockout_minutes : 30) * 60;
 
 	if (count_for_lockout && a->user != NULL && a->user->removed == 0) {
