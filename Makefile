@@ -57,7 +57,7 @@ include $(foreach r,$(ROOMS),$(r)/module.mk)
 include tests/module.mk
 
 
-.PHONY: all run test unit integration fuzz fuzz-short install clean format deps help bench
+.PHONY: all run test unit integration fuzz fuzz-short install clean format deps help bench valgrind
 all: $(PROGRAMS)
 
 $(CONFIG_MK): contrib/install-deps.sh
@@ -109,6 +109,16 @@ test: $(CONFIG_MK)
 	@./contrib/install-deps.sh --test
 	@$(MAKE) --no-print-directory -j$$(nproc) MODE=asan test-build
 	@MODE=asan B=build/asan ./tests/run.sh
+
+# Memcheck (issue 9): a subset of the integration suite against the release
+# build of gatehoused started under valgrind (GH_VALGRIND=1 in lib-ssh.sh);
+# too slow for every `make test` (docs/development.md).
+VALGRIND_TESTS ?= t_proxy_smoke t_proxy_exec t_proxy_login t_proxy_recording
+valgrind: all
+	@rc=0; for t in $(VALGRIND_TESTS); do \
+		GH_VALGRIND=1 B=build GH_TEST_LOGS=build/test-logs-valgrind TESTS=integration ONLY=$$t \
+			./tests/run.sh || rc=1; \
+	done; exit $$rc
 
 # Benchmarks against OpenSSH (issue 5); never part of `make test`.
 bench: all

@@ -71,6 +71,17 @@ gh_ssh_cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	GH_PIDS=()
+	# GH_VALGRIND=1: every process of the daemon (the listener and each
+	# forked connection process) wrote its own report; any error fails.
+	if [ "${GH_VALGRIND:-0}" = 1 ] && [ -d "$GH_T/valgrind" ]; then
+		if grep -l 'ERROR SUMMARY: [1-9]' "$GH_T"/valgrind/vg.*.log >"$GH_T/vg.bad" 2>/dev/null; then
+			echo "lib-ssh: valgrind reported errors:" >&2
+			while read -r f; do sed 's/^/    /' "$f" >&2; done <"$GH_T/vg.bad"
+			GH_VG_RC=99
+		else
+			echo "lib-ssh: valgrind: $(ls "$GH_T"/valgrind | wc -l) process report(s), no errors" >&2
+		fi
+	fi
 	if [ -n "${GH_TMUX_SOCK:-}" ]; then
 		tmux -S "$GH_TMUX_SOCK" kill-server 2>/dev/null || true
 	fi
@@ -84,7 +95,7 @@ gh_ssh_cleanup() {
 # Chain with an EXIT trap lib.sh may have set, rather than replacing it.
 gh_prev_trap=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
 # shellcheck disable=SC2064
-trap "gh_ssh_cleanup; ${gh_prev_trap:-:}" EXIT
+trap "gh_ssh_cleanup; ${gh_prev_trap:-:}; [ \"\${GH_VG_RC:-0}\" = 0 ] || exit \"\$GH_VG_RC\"" EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -395,7 +406,16 @@ start_gatehoused() {
 	if [ "$(id -u)" -eq 0 ] && getent passwd gatehouse >/dev/null; then
 		chown -R gatehouse: "$GH_DATA"
 	fi
-	"$GHD" -d "$GH_DATA" -l 127.0.0.1 -p "$GH_PORT" -f "$@" 2>>"$GH_LOG" &
+	local -a vg=()
+	if [ "${GH_VALGRIND:-0}" = 1 ]; then
+		# make valgrind (docs/development.md): memcheck over the release
+		# build; forked connection processes are followed and, after the
+		# privilege drop, still write their reports into this 1777 dir.
+		mkdir -p "$GH_T/valgrind" && chmod 1777 "$GH_T/valgrind"
+		vg=(valgrind --error-exitcode=99 --leak-check=no --track-origins=no --child-silent-after-fork=no
+			"--log-file=$GH_T/valgrind/vg.%p.log")
+	fi
+	${vg[@]+"${vg[@]}"} "$GHD" -d "$GH_DATA" -l 127.0.0.1 -p "$GH_PORT" -f "$@" 2>>"$GH_LOG" &
 	GH_PID=$!
 	gh_keep_pid "$GH_PID"
 	if ! gh_wait_for 30 gh_port_listening "$GH_PORT"; then
