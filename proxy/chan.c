@@ -831,7 +831,14 @@ chan_up_lost(struct conn *c)
 		ch->up_dead = 1;
 		ch->up_close_rcvd = 1;
 		ch->up_eof_rcvd = 1;
+		/* No data callback will come again: have the pump read what libssh
+		 * still holds, then see the error (drained), so that a live pair
+		 * closes instead of waiting for ever (t_fault_target_dies). */
+		ch->up_rx = 1;
+		ch->up_rx_err = 1;
 		if (ch->setup > CS_ROUTE && ch->setup < CS_LIVE)
 			chan_refuse(ch, "the target connection was lost", 1);
+		else if (ch->setup == CS_LIVE)
+			chan_tell(ch, "the target connection was lost; the session is closed");
 	}
 }
