@@ -510,8 +510,10 @@ check_code(struct srv_auth *a, const char *code)
 		why = "bad code";
 		goto out;
 	}
-	if (store_user_advance_totp_step(a->c->st, a->user->id, step) != 0) {
-		why = "reused code";
+	if ((r = store_user_advance_totp_step(a->c->st, a->user->id, step)) != 0) {
+		/* A store error (disk full) is not a replay: say which, for the
+		 * administrator reading the log; the login fails either way. */
+		why = r == ERR_REPLAY ? "reused code" : "cannot store the TOTP step";
 		goto out;
 	}
 	a->user->totp_last_step = step;
