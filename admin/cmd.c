@@ -89,6 +89,9 @@ const struct admin_cmd admin_commands[] = {
 	{"compliance", cmd_compliance, SA | AU, 1, "[--json]",
 	 "check the configuration and data against MLPS 2.0 level 3 (PASS/FAIL with evidence)",
 	 "  exit 0 when every check passes, 1 otherwise; docs/compliance.md explains each check\n"},
+	{"retention run", cmd_retention_run, 0, 1, "[--dry-run]",
+	 "remove recordings, sessions and audit events older than retention_days (local CLI only)",
+	 "  --dry-run           count what would be removed; remove nothing (still audited)\n"},
 	{"session list", cmd_session_list, SA | AU | OP, 1, "[--user U] [--asset A] [--active]", "list sessions",
 	 "  --user U            only sessions of user U\n"
 	 "  --asset A           only sessions to asset A\n"

@@ -112,6 +112,7 @@ int cmd_audit_list(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_audit_export(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_compliance(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_retention_run(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_session_list(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_session_show(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_kill(struct admin_ctx *ctx, int argc, char **argv);

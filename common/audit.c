@@ -321,6 +321,36 @@ row_from_stmt(sqlite3_stmt *stmt, struct audit_row *row)
 	row->detail = col_text(stmt, 8);
 }
 
+/* The retention base: the last row removed by retention (id, hash), the
+ * genesis of what remains. *id = 0 and the genesis hash when there is none
+ * (or the table does not exist in an old database opened read-only). */
+static int
+read_base(struct store *st, int64_t *id, char hex[HASH_HEX_LEN + 1])
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *h;
+	int rc, r = 0;
+
+	*id = 0;
+	memcpy(hex, GENESIS_HASH, sizeof(GENESIS_HASH));
+	if (sqlite3_prepare_v2(store_db(st), "SELECT last_id, hash FROM audit_base WHERE id = 1", -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		h = sqlite3_column_text(stmt, 1);
+		if (h == NULL || strlen((const char *)h) != HASH_HEX_LEN)
+			r = ERR_TAMPER;
+		else {
+			*id = sqlite3_column_int64(stmt, 0);
+			memcpy(hex, h, HASH_HEX_LEN + 1);
+		}
+	} else if (rc != SQLITE_DONE)
+		r = store_err(rc);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
 int
 audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t whylen)
 {
@@ -328,7 +358,7 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t
 	struct audit_row row;
 	char expect[HASH_HEX_LEN + 1] = GENESIS_HASH;
 	char hash[HASH_HEX_LEN + 1];
-	int64_t prev_id = 0, count = 0;
+	int64_t prev_id = 0, base_id = 0, count = 0;
 	int own = 0, in_tx = 0, rc;
 	int r = ERR_INTERNAL;
 
@@ -343,6 +373,10 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t
 			goto out;
 		own = in_tx = 1;
 	}
+	/* After retention the chain starts at the recorded base. */
+	if ((r = read_base(st, &prev_id, expect)) != 0)
+		goto out;
+	base_id = prev_id;
 	if ((r = store_prepare(st, "SELECT " AUDIT_COLS " FROM audit ORDER BY id", &stmt)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -353,7 +387,7 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t
 		if (row.id != prev_id + 1) {
 			if (bad_id != NULL)
 				*bad_id = prev_id + 1;
-			if (why != NULL && prev_id == 0)
+			if (why != NULL && prev_id == base_id)
 				snprintf(why, whylen, "id gap before row %" PRId64 " (first rows deleted)", row.id);
 			else if (why != NULL)
 				snprintf(why, whylen, "id gap after row %" PRId64 " (row deleted)", prev_id);
@@ -366,6 +400,10 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t
 			if (why != NULL && prev_id == 0)
 				snprintf(why, whylen, "row %" PRId64 ": previous hash is not the genesis value",
 				         row.id);
+			else if (why != NULL && prev_id == base_id)
+				snprintf(why, whylen,
+				         "row %" PRId64 ": previous hash is not the retention base (row %" PRId64 ")",
+				         row.id, base_id);
 			else if (why != NULL)
 				snprintf(why, whylen,
 				         "row %" PRId64 ": previous hash does not match row %" PRId64
@@ -646,8 +684,30 @@ audit_anchor_check(struct store *st, int64_t id, const char *hex, char *why, siz
 	sqlite3_stmt *stmt = NULL;
 	int rc, r = ERR_INTERNAL;
 
+	char base[HASH_HEX_LEN + 1];
+	int64_t base_id = 0;
+
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
+	if ((r = read_base(st, &base_id, base)) != 0)
+		goto out;
+	if (id < base_id) {
+		r = AUDIT_ANCHOR_RETIRED; /* removed by retention: nothing left to compare */
+		goto out;
+	}
+	if (id == base_id) {
+		if (strcmp(base, hex) == 0) {
+			r = 0;
+		} else {
+			if (why != NULL)
+				snprintf(why, whylen,
+				         "anchor id=%" PRId64 " hash=%.16s...: the retention base has hash %.16s... "
+				         "(database rewritten)",
+				         id, hex, base);
+			r = ERR_TAMPER;
+		}
+		goto out;
+	}
 	if ((r = store_prepare(st, "SELECT hash FROM audit WHERE id = ?1", &stmt)) != 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
@@ -673,6 +733,79 @@ audit_anchor_check(struct store *st, int64_t id, const char *hex, char *why, siz
 		goto out;
 	}
 	r = 0;
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+audit_retention_prefix(struct store *st, const char *before_ts, int64_t *removed, int64_t *base_id)
+{
+	sqlite3_stmt *stmt = NULL;
+	char hash[HASH_HEX_LEN + 1];
+	int64_t last = 0, head = 0;
+	int rc, r = ERR_INTERNAL;
+
+	*removed = 0;
+	*base_id = 0;
+	if (sqlite3_get_autocommit(store_db(st)))
+		return ERR_INVALID; /* only inside the retention transaction */
+	if ((r = audit_head(st, &head, hash)) != 0)
+		goto out;
+	/* The newest expired row, but never the head: the chain keeps at
+	 * least one row to extend, and the retention.run event follows. */
+	if ((r = store_prepare(st, "SELECT max(id) FROM audit WHERE ts < ?1 AND id < ?2", &stmt)) != 0)
+		goto out;
+	sqlite3_bind_text(stmt, 1, before_ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, head);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		r = store_err(rc);
+		goto out;
+	}
+	last = sqlite3_column_int64(stmt, 0); /* NULL (nothing expired) reads as 0 */
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (last <= 0) {
+		r = 0;
+		goto out;
+	}
+	if ((r = store_prepare(st, "SELECT hash FROM audit WHERE id = ?1", &stmt)) != 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, last);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW || strlen(col_text(stmt, 0)) != HASH_HEX_LEN) {
+		r = rc == SQLITE_ROW ? ERR_TAMPER : store_err(rc);
+		goto out;
+	}
+	memcpy(hash, col_text(stmt, 0), sizeof(hash));
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((r = store_err(sqlite3_exec(store_db(st), "UPDATE retention_guard SET active = 1 WHERE id = 1", NULL, NULL,
+	                                NULL))) != 0)
+		goto out;
+	if ((r = store_prepare(st, "INSERT OR REPLACE INTO audit_base (id, last_id, hash) VALUES (1, ?1, ?2)",
+	                       &stmt)) != 0)
+		goto guard;
+	sqlite3_bind_int64(stmt, 1, last);
+	sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
+	if ((r = store_step_done(stmt)) != 0)
+		goto guard;
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((r = store_prepare(st, "DELETE FROM audit WHERE id <= ?1", &stmt)) != 0)
+		goto guard;
+	sqlite3_bind_int64(stmt, 1, last);
+	if ((r = store_step_done(stmt)) != 0)
+		goto guard;
+	*removed = sqlite3_changes(store_db(st));
+	*base_id = last;
+guard:
+	/* The flag never outlives this function, success or not (a failure
+	 * also rolls the whole transaction back). */
+	if (store_err(sqlite3_exec(store_db(st), "UPDATE retention_guard SET active = 0 WHERE id = 1", NULL, NULL,
+	                           NULL)) != 0 &&
+	    r == 0)
+		r = ERR_DB;
 out:
 	sqlite3_finalize(stmt);
 	return r;

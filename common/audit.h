@@ -64,7 +64,17 @@ const char *audit_sink_hash(void);
 int audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1]);
 
 /* Check one anchor against the database: 0 when row id exists with that
- * hash; ERR_TAMPER with a reason otherwise (row missing, hash differs). */
+ * hash (or is the retention base with that hash); AUDIT_ANCHOR_RETIRED when
+ * retention removed the row (nothing to compare); ERR_TAMPER with a reason
+ * otherwise (row missing, hash differs). */
+#define AUDIT_ANCHOR_RETIRED 1
 int audit_anchor_check(struct store *st, int64_t id, const char *hex, char *why, size_t whylen);
+
+/* Retention (docs/audit.md "Retention"): inside the caller's transaction,
+ * remove the oldest rows stamped before before_ts (ISO 8601, as stored),
+ * never the head, and record the last removed row as the new base that
+ * audit_verify starts from. *removed rows; *base_id the new base (0 when
+ * nothing expired). The only path that deletes audit rows. */
+int audit_retention_prefix(struct store *st, const char *before_ts, int64_t *removed, int64_t *base_id);
 
 #endif

@@ -186,5 +186,36 @@ static const char migration_5[] =
 	"ALTER TABLE sessions ADD COLUMN kill_reason TEXT;"
 	"ALTER TABLE sessions ADD COLUMN kill_requested_at INTEGER NOT NULL DEFAULT 0;";
 
-const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5};
+/* Version 6: retention (issue 9). The only DELETE the audit trail accepts
+ * is the oldest prefix, inside the retention transaction: that transaction
+ * sets retention_guard.active, records the last removed row in audit_base
+ * (the new genesis audit_verify starts from) and clears the flag before it
+ * commits. Anyone with raw database access can still do anything; the
+ * chain, the anchors and the retention.run event make it visible. */
+static const char migration_6[] =
+	"CREATE TABLE retention_guard ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" active INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO retention_guard (id, active) VALUES (1, 0);"
+	"CREATE TABLE audit_base ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" last_id INTEGER NOT NULL,"
+	" hash TEXT NOT NULL);"
+	"DROP TRIGGER audit_no_delete;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	" SELECT RAISE(ABORT, 'audit trail is append-only')"
+	"  WHERE (SELECT active FROM retention_guard WHERE id = 1) IS NOT 1;"
+	" SELECT RAISE(ABORT, 'audit rows are removed oldest first')"
+	"  WHERE OLD.id <> (SELECT min(id) FROM audit);"
+	" END;"
+	"CREATE TRIGGER audit_base_guard_ins BEFORE INSERT ON audit_base"
+	" WHEN (SELECT active FROM retention_guard WHERE id = 1) IS NOT 1"
+	" BEGIN SELECT RAISE(ABORT, 'audit_base changes only during retention'); END;"
+	"CREATE TRIGGER audit_base_guard_upd BEFORE UPDATE ON audit_base"
+	" WHEN (SELECT active FROM retention_guard WHERE id = 1) IS NOT 1"
+	" BEGIN SELECT RAISE(ABORT, 'audit_base changes only during retention'); END;"
+	"CREATE TRIGGER audit_base_guard_del BEFORE DELETE ON audit_base"
+	" BEGIN SELECT RAISE(ABORT, 'audit_base is never deleted'); END;";
+
+const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5, migration_6};
 const size_t schema_migrations_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

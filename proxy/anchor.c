@@ -3,7 +3,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "admin/retention.h"
 #include "common/audit.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/timeutil.h"
@@ -61,4 +63,37 @@ void
 anchor_stop(const char *datadir)
 {
 	anchor_head(datadir, "stop", 1);
+}
+
+#define RETENTION_FIRST_MS    60000
+#define RETENTION_INTERVAL_MS (24 * 3600 * 1000LL)
+
+void
+retention_tick(const struct gh_config *cfg, const char *datadir)
+{
+	static int64_t next_ms;
+	struct retention_result res;
+	struct store *st = NULL;
+	char path[4096];
+	int64_t now = time_mono_ms();
+	int r;
+
+	if (next_ms == 0)
+		next_ms = now + RETENTION_FIRST_MS;
+	if (now < next_ms)
+		return;
+	next_ms = now + RETENTION_INTERVAL_MS;
+	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
+	if (store_open(path, 0, &st) != 0) {
+		error("retention: cannot open %s", path);
+		return;
+	}
+	/* Synchronous: once a day, and removing a few files and rows is short
+	 * next to the login grace time of a waiting client. */
+	if ((r = retention_run(st, datadir, cfg->retention_days, time_now(), 0, "system", "daemon", &res)) != 0)
+		error("retention run failed, nothing removed: %s", gh_strerror(r));
+	else if (res.sessions > 0 || res.audit_events > 0 || res.files_failed > 0)
+		info("retention: removed %lld sessions, %lld audit events (%lld files could not be removed)",
+		     (long long)res.sessions, (long long)res.audit_events, (long long)res.files_failed);
+	store_close(st);
 }

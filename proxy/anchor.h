@@ -15,4 +15,9 @@ void anchor_tick(const char *datadir);
 /* The last anchor at shutdown ("stop"). */
 void anchor_stop(const char *datadir);
 
+/* The daily retention run (admin/retention.h), from the listener's loop: a
+ * minute after start, then every 24 hours; audited as retention.run with
+ * actor "system". */
+void retention_tick(const struct gh_config *cfg, const char *datadir);
+
 #endif

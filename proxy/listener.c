@@ -542,6 +542,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	info("listening on %s port %d", cfg->listen_address, cfg->port);
 	while (!got_term) {
 		anchor_tick(datadir);
+		retention_tick(cfg, datadir);
 		if (got_chld)
 			reap_children();
 		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {

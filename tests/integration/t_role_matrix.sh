@@ -53,7 +53,7 @@ declare -A EXPECT=(
 	["account add"]=S ["account list"]=S ["account remove"]=S
 	["grant add"]=S ["grant list"]=S ["grant remove"]=S
 	["cmdrule add"]=S ["cmdrule remove"]=S ["cmdrule list"]=SA
-	["audit list"]=SA ["audit verify"]=A ["audit export"]=A ["compliance"]=SA
+	["audit list"]=SA ["audit verify"]=A ["audit export"]=A ["compliance"]=SA ["retention run"]=-
 	["session list"]=SAO ["session show"]=SAO ["command list"]=SAO
 	["kill"]=SA ["play"]=AO ["watch"]=AO ["verify"]=AO
 )

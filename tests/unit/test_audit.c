@@ -459,6 +459,55 @@ test_anchor_head_check(void **state)
 	assert_non_null(strstr(why, "row 7 is missing"));
 }
 
+static void
+test_retention_prefix(void **state)
+{
+	int64_t removed = -1, base = -1, rows = 0;
+	char hex[AUDIT_HASH_HEX + 1], hex4[AUDIT_HASH_HEX + 1], why[200];
+	int64_t id = 0;
+
+	append_n(5);
+	assert_int_equal(audit_retention_prefix(st, "9999-01-01T00:00:00.000Z", &removed, &base), ERR_INVALID);
+	assert_int_equal(store_begin(st), 0);
+	/* Nothing older than 1970: nothing removed. */
+	assert_int_equal(audit_retention_prefix(st, "1970-01-01T00:00:00.000Z", &removed, &base), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(base, 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(audit_anchor_check(st, 4, "x", why, sizeof(why)), ERR_TAMPER);
+	{
+		sqlite3_stmt *q = NULL;
+		assert_int_equal(sqlite3_prepare_v2(store_db(st), "SELECT hash FROM audit WHERE id = 4", -1, &q, NULL),
+		                 0);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		snprintf(hex4, sizeof(hex4), "%s", (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	/* Everything expired: all rows but the head go; row 4 is the base. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(audit_retention_prefix(st, "9999-01-01T00:00:00.000Z", &removed, &base), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(removed, 4);
+	assert_int_equal(base, 4);
+	assert_int_equal(audit_verify(st, NULL, &rows, why, sizeof(why)), 0);
+	assert_int_equal(rows, 1);
+	append_n(2);
+	assert_int_equal(audit_verify(st, NULL, &rows, why, sizeof(why)), 0);
+	assert_int_equal(rows, 3);
+	assert_int_equal(audit_head(st, &id, hex), 0);
+	assert_int_equal(id, 7);
+	/* Anchors: the base checks against its hash, older ones are retired. */
+	assert_int_equal(audit_anchor_check(st, 4, hex4, why, sizeof(why)), 0);
+	assert_int_equal(audit_anchor_check(st, 4, hex, why, sizeof(why)), ERR_TAMPER);
+	assert_int_equal(audit_anchor_check(st, 2, hex, why, sizeof(why)), AUDIT_ANCHOR_RETIRED);
+	/* The guard is down again: a plain DELETE is refused, the base fixed. */
+	assert_int_not_equal(raw("DELETE FROM audit WHERE id = 5"), SQLITE_OK);
+	assert_int_not_equal(raw("UPDATE audit_base SET last_id = 1"), SQLITE_OK);
+	/* A forged base (raw access, triggers dropped) breaks the first link. */
+	assert_int_equal(raw("DROP TRIGGER audit_base_guard_upd; UPDATE audit_base SET hash = '" H64 "'"), SQLITE_OK);
+	expect_tamper(5, "previous hash is not the retention base (row 4)");
+}
+
 int
 main(void)
 {
@@ -479,6 +528,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_concurrent_processes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_anchor_parse, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_anchor_head_check, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_retention_prefix, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
