@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +27,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/anchor.h"
 #include "proxy/conn.h"
+#include "proxy/preauth.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
 
@@ -425,27 +425,17 @@ audit_penalty(const char *datadir)
 	store_close(st);
 }
 
-/* MaxStartups' random early drop: with total unauthenticated connections
- * already held, refuse a new one? Below start never; from start on with
- * probability rate% rising linearly to 100% at full. The randomness comes
- * from getrandom (the kernel CSPRNG) so an attacker cannot predict which
- * attempts get through. */
+/* MaxStartups' random early drop (proxy/preauth.c); no randomness = refuse. */
 static int
 startups_drop(const struct gh_config *cfg, int total)
 {
-	int start = cfg->max_startups[0], rate = cfg->max_startups[1], full = cfg->max_startups[2];
 	uint32_t rnd = 0;
-	int64_t p;
 
-	if (total < start)
+	if (total < cfg->max_startups[0])
 		return 0;
-	if (total >= full)
+	if (preauth_random(&rnd) != 0)
 		return 1;
-	/* percent * 1000, so that the linear rise keeps its resolution */
-	p = (int64_t)rate * 1000 + (int64_t)(100 - rate) * 1000 * (total - start) / (full - start);
-	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return 1; /* no randomness: refuse rather than admit everyone */
-	return (int64_t)(rnd % 100000) < p;
+	return preauth_drop(cfg->max_startups, total, rnd);
 }
 
 /* Wait for a connection or an authentication report. Returns the number of
