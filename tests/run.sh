@@ -67,7 +67,7 @@ run_fuzz() {
 		name=$(basename "$f")
 		mkdir -p "tests/fuzz/corpus/$name"
 		work=$(mktemp -d)
-		if timeout $((FUZZ_SHORT + 60)) "$f" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$work" "tests/fuzz/corpus/$name" > "$logdir/$name.log" 2>&1; then
+		if timeout $((FUZZ_SHORT + 180)) "$f" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$work" "tests/fuzz/corpus/$name" > "$logdir/$name.log" 2>&1; then
 			passed=$((passed + 1)); echo "ok   $name (${FUZZ_SHORT}s)"
 		else
 			failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name"; tail -30 "$logdir/$name.log"
