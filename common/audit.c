@@ -636,17 +636,52 @@ parse_id(const char *s, size_t len, int64_t *id)
 	return 0;
 }
 
+#define ANCHOR_SD_START  "[gatehouse@32473 "
+#define ANCHOR_JSON_HEAD "{\"type\":\"audit.anchor\""
+
+/* Whether " audit.anchor " occurs in [from, to): the MSGID of a syslog
+ * line, which only Gatehouse writes (operators' text comes after the SD). */
+static int
+msgid_is_anchor(const char *from, const char *to)
+{
+	const char *q = strstr(from, " audit.anchor "); /* the first occurrence */
+
+	return q != NULL && q < to;
+}
+
+/* id= and hash= of text (NUL-terminated); named: the line claims to be an
+ * anchor, so a missing or bad field is an error rather than "no anchor". */
+static int
+parse_text_anchor(const char *text, int named, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
+{
+	const char *iv = NULL, *hv = NULL;
+	size_t il = 0, hl = 0;
+	int fi = text_field(text, "id", &iv, &il);
+	int fh = text_field(text, "hash", &hv, &hl);
+
+	if (fi < 0 || fh < 0)
+		return ERR_INVALID;
+	if (fh == 0)
+		return named ? ERR_INVALID : 0;
+	if (fi == 0 || parse_id(iv, il, id) != 0 || hash_norm(hv, hl, hex) != 0)
+		return ERR_INVALID;
+	return 1;
+}
+
 int
 audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
 {
-	const char *p = line, *iv = NULL, *hv = NULL;
-	size_t il = 0, hl = 0;
-	int named = strstr(line, "audit.anchor") != NULL;
-	int fi, fh, r = 0;
+	const char *p = line, *sd, *e;
+	char *part = NULL;
+	int r = 0;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '{') {
+		/* JSON: an anchor has a top-level "hash" (audit.anchor lines and
+		 * `audit export` rows). Operators' text only ever appears in
+		 * values, so it cannot add such a key. */
+		int named = strncmp(p, ANCHOR_JSON_HEAD, strlen(ANCHOR_JSON_HEAD)) == 0;
 		json_t *j = json_loads(p, JSON_DECODE_ANY, NULL), *ji, *jh;
 
 		if (j == NULL || !json_is_object(j)) {
@@ -655,7 +690,7 @@ audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
 		}
 		ji = json_object_get(j, "id");
 		jh = json_object_get(j, "hash");
-		if (jh == NULL) /* an ordinary event line: not an anchor */
+		if (jh == NULL) /* an ordinary event or command line */
 			r = named ? ERR_INVALID : 0;
 		else if (!json_is_integer(ji) || json_integer_value(ji) <= 0 || !json_is_string(jh) ||
 		         hash_norm(json_string_value(jh), strlen(json_string_value(jh)), hex) != 0)
@@ -667,15 +702,22 @@ audit_anchor_parse(const char *line, int64_t *id, char hex[AUDIT_HASH_HEX + 1])
 		json_decref(j);
 		return r;
 	}
-	fi = text_field(line, "id", &iv, &il);
-	fh = text_field(line, "hash", &hv, &hl);
-	if (fi < 0 || fh < 0)
-		return ERR_INVALID;
-	if (fh == 0) /* a syslog line of an ordinary event carries id= only */
-		return named ? ERR_INVALID : 0;
-	if (fi == 0 || parse_id(iv, il, id) != 0 || hash_norm(hv, hl, hex) != 0)
-		return ERR_INVALID;
-	return 1;
+	if ((sd = strstr(line, ANCHOR_SD_START)) != NULL) {
+		/* A syslog line: an anchor only when its MSGID says so, and the
+		 * fields are read from the structured data element alone (the
+		 * message after it may carry anything an operator typed). */
+		if (!msgid_is_anchor(line, sd))
+			return 0;
+		for (e = sd + 1; *e != '\0' && !(*e == ']' && e[-1] != '\\'); e++)
+			;
+		if ((part = strndup(sd + 1, (size_t)(e - sd - 1))) == NULL)
+			return ERR_NOMEM;
+		r = parse_text_anchor(part, 1, id, hex);
+		free(part);
+		return r;
+	}
+	/* Plain text ("id=N hash=HEX", hand-written or from another format). */
+	return parse_text_anchor(line, strstr(line, "audit.anchor") != NULL, id, hex);
 }
 
 int

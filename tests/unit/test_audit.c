@@ -398,6 +398,27 @@ test_anchor_parse(void **state)
 	                 0);
 	assert_int_equal(audit_anchor_parse("", &id, hex), 0);
 	assert_int_equal(audit_anchor_parse("kid=3 rehash=" H64, &id, hex), 0); /* not word starts */
+	/* Text an operator controls never makes an anchor: a command record
+	 * (JSON) or a syslog line whose message carries id=/hash= or the word
+	 * audit.anchor, with another MSGID. */
+	assert_int_equal(audit_anchor_parse("{\"record\":\"command\",\"command\":\"echo audit.anchor id=1 hash=" H64
+	                                    "\"}",
+	                                    &id, hex),
+	                 0);
+	assert_int_equal(audit_anchor_parse("<86>1 - h gatehouse 1 command [gatehouse@32473 session=\"x\"] "
+	                                    "{\"command\":\"echo id=1 hash=" H64 " audit.anchor\"}",
+	                                    &id, hex),
+	                 0);
+	assert_int_equal(
+	        audit_anchor_parse("<86>1 - h gatehouse 1 user.add [gatehouse@32473 id=\"3\"] hash=abc", &id, hex), 0);
+	/* An anchor's syslog line is read from its SD only. */
+	assert_int_equal(audit_anchor_parse("<133>1 - h gatehouse 1 audit.anchor [gatehouse@32473 id=\"8\" hash=\"" H64
+	                                    "\"] id=9 hash=bad",
+	                                    &id, hex),
+	                 1);
+	assert_int_equal(id, 8);
+	assert_int_equal(audit_anchor_parse("<133>1 - h gatehouse 1 audit.anchor [gatehouse@32473 id=\"8\"]", &id, hex),
+	                 ERR_INVALID);
 	/* Malformed anchors are errors, not silently skipped. */
 	assert_int_equal(audit_anchor_parse("{\"id\":3,\"hash\":\"abc\"}", &id, hex), ERR_INVALID);
 	assert_int_equal(audit_anchor_parse("{\"id\":\"3\",\"hash\":\"" H64 "\"}", &id, hex), ERR_INVALID);
@@ -407,7 +428,8 @@ test_anchor_parse(void **state)
 	assert_int_equal(audit_anchor_parse("hash=" H64, &id, hex), ERR_INVALID);
 	assert_int_equal(audit_anchor_parse("audit.anchor id=5", &id, hex), ERR_INVALID);
 	assert_int_equal(audit_anchor_parse("{\"type\":\"audit.anchor\",\"id\":5}", &id, hex), ERR_INVALID);
-	assert_int_equal(audit_anchor_parse("{not json audit.anchor", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{\"type\":\"audit.anchor\",\"id\":5,\"ha", &id, hex), ERR_INVALID);
+	assert_int_equal(audit_anchor_parse("{not json audit.anchor", &id, hex), 0);
 	assert_int_equal(audit_anchor_parse("id=\"5 hash=" H64, &id, hex), ERR_INVALID);
 }
 
