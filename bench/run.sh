@@ -7,6 +7,8 @@
 #   BENCH_ONLY="tp sftp setup echo mem conc rec cpu seek rtt"   a subset
 #   BENCH_OUT=DIR                where results go (default bench/results)
 #   BENCH_KEEP=1                 keep the temp dir (GH_KEEP)
+#   BENCH_PRELOAD=LIB.so         gatehoused with LD_PRELOAD (experiments: bench/nodelay-shim.c)
+#   BENCH_TAG=name               suffix of the result files
 #
 # Paths, all on loopback (127.0.0.1) unless the rtt figure runs in network
 # namespaces it creates and removes: "direct" = ssh to the target sshd,
@@ -184,7 +186,13 @@ gh_account web01 "$TGT_LOGIN" "$BT/gh_key"
 gh_admin user add benchop --role operator --pubkey "$BT/op_key.pub" >"$BT/useradd.out" 2>&1 ||
 	gh_fail "user add benchop: $(cat "$BT/useradd.out")"
 gh_grant benchop web01 "$TGT_LOGIN"
-start_gatehoused
+if [ -n "${BENCH_PRELOAD:-}" ]; then
+	# An experiment on gatehoused only (e.g. bench/nodelay-shim.c).
+	note "gatehoused runs with LD_PRELOAD=$BENCH_PRELOAD (experiment)"
+	LD_PRELOAD=$BENCH_PRELOAD start_gatehoused
+else
+	start_gatehoused
+fi
 OP_LOGIN="benchop@$TGT_LOGIN@web01"
 
 # known_hosts for every server, loopback and (for rtt) the veth address.
@@ -787,7 +795,7 @@ BASE=$OUTDIR/$STAMP-$HOST${BENCH_TAG:+-$BENCH_TAG}
 	echo "target_leg_cipher=${TARGET_LEG_CIPHER:-unknown}"
 	echo "target_leg_kex=${TARGET_LEG_KEX:-unknown}"
 } >"$BT/meta.txt"
-cp "$RAW" "$BASE.raw.tsv"
+xz -9 -c "$RAW" >"$BASE.raw.tsv.xz" # every sample; latency runs make it large
 for f in perf-report.txt perf-dso.txt strace-bastion.txt rec-bench.txt play-bench.txt; do
 	[ -f "$BT/$f" ] && cp "$BT/$f" "$BASE.$f"
 done
