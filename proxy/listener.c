@@ -88,6 +88,7 @@ static const char *listener_datadir;
 static const struct gh_config *listener_cfg;
 
 static void close_stale_sessions(const char *datadir);
+static void child_report(struct child *ch);
 
 static void
 child_add(pid_t pid, int notify_fd, const char *addr)
@@ -110,17 +111,24 @@ child_add(pid_t pid, int notify_fd, const char *addr)
 static struct penalty *
 penalty_find(const char *addr, int create)
 {
-	struct penalty *stalest = &penalties[0];
+	struct penalty *stalest = NULL, *soonest = &penalties[0];
 	int i;
 
 	for (i = 0; i < PENALTY_SOURCES; i++) {
 		if (strcmp(penalties[i].addr, addr) == 0)
 			return &penalties[i];
-		if (penalties[i].window_start < stalest->window_start && penalties[i].blocked_until == 0)
+		/* Reuse the stalest entry that is not blocked (free ones have
+		 * window_start 0): a blocked source must not be evicted by others. */
+		if (penalties[i].blocked_until == 0 &&
+		    (stalest == NULL || penalties[i].window_start < stalest->window_start))
 			stalest = &penalties[i];
+		if (penalties[i].blocked_until < soonest->blocked_until)
+			soonest = &penalties[i];
 	}
 	if (!create)
 		return NULL;
+	if (stalest == NULL)
+		stalest = soonest; /* all blocked: the block that ends first */
 	memset(stalest, 0, sizeof(*stalest));
 	snprintf(stalest->addr, sizeof(stalest->addr), "%s", addr);
 	stalest->window_start = time_mono_ms();
@@ -202,6 +210,11 @@ reap_children(void)
 		abnormal |= WIFSIGNALED(status);
 		for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
 			if (children[i].pid == pid) {
+				/* Its last reports ('F', 'G') may still be in the pipe when
+				 * the exit is seen first: count them before closing it
+				 * (bounded: the pipe holds at most a few reads' worth). */
+				for (int k = 0; k < 16 && children[i].notify_fd >= 0; k++)
+					child_report(&children[i]);
 				child_authenticated(&children[i]);
 				children[i].pid = 0;
 				nchildren--;
