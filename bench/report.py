@@ -150,6 +150,7 @@ plots = []
 have_gnuplot = subprocess.call(["sh", "-c", "command -v gnuplot >/dev/null"]) == 0
 if have_gnuplot:
     dat = base + ".tp.dat"
+    nbars = 0
     with open(dat, "w") as f:
         f.write("figure direct jump bastion\n")
         for fig in ("tp_up", "tp_down", "sftp_get", "sftp_put", "rtt_up", "rtt_down"):
@@ -158,6 +159,7 @@ if have_gnuplot:
                 if all(v is None for v in vals):
                     continue
                 f.write(f"{fig}/{c.split('-')[0]} " + " ".join("0" if v is None else f"{v:.1f}" for v in vals) + "\n")
+                nbars += 1
     png = base + "-throughput.png"
     gp = f"""set terminal pngcairo size 1100,500
 set output '{png}'
@@ -170,9 +172,10 @@ set key top right
 set ylabel 'MB/s'
 plot '{dat}' using 2:xtic(1) title 'direct', '' using 3 title 'ssh -J', '' using 4 title 'gatehouse'
 """
-    p = subprocess.run(["gnuplot"], input=gp.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if p.returncode == 0:
-        plots.append(os.path.basename(png))
+    if nbars > 0:
+        p = subprocess.run(["gnuplot"], input=gp.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode == 0:
+            plots.append(os.path.basename(png))
     os.unlink(dat)
     for fig, title in (("echo", "Keystroke echo round trip (one session)"),
                        ("typing", "Echo round trip, concurrent typing sessions")):
