@@ -559,7 +559,7 @@ newest_conn() {
 }
 
 fig_cpu() {
-	local c=$LAT_CIPHER cf pid sz=$((SIZE_BYTES)) tk hz jpid
+	local c=$LAT_CIPHER cf pid sz=$((SIZE_BYTES)) hz jpid
 	cf=$(cfg "$c")
 	hz=$(getconf CLK_TCK)
 	say "CPU per GiB and recorder share (perf) on a $SIZE_MB MiB download"
