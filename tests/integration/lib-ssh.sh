@@ -620,7 +620,9 @@ gh_sql() {
 
 # Every recording file the daemon has written so far.
 gh_recordings() {
-	find "$GH_DATA/recordings" -type f 2>/dev/null | sort
+	# Recordings only: not the player's keyframe caches (*.ghkf) nor
+	# captured transfer contents (UUID.files/).
+	find "$GH_DATA/recordings" -maxdepth 1 -type f -name '*.ghrec' 2>/dev/null | sort
 }
 
 # gh_recording_has FIXED_STRING [FILES...]: one of the recordings (all by
