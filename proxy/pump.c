@@ -15,6 +15,11 @@
 /* Per call and direction: keeps one busy channel from starving the others
  * and bounds the time between two polls. */
 #define PUMP_ROUND_MAX (512 * 1024)
+/* libssh cuts a channel write at the peer's maximum packet (32768 for
+ * OpenSSH) minus 10 bytes of header: a 32 KiB read went out as one full
+ * packet and one of 10 bytes (strace, docs/performance.md). Reading at most
+ * one packet's payload keeps every read one packet. */
+#define PUMP_READ_MAX 32758
 
 struct pump_dir {
 	ssh_channel src;
@@ -97,7 +102,7 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 	if (!*d->rx_flag || *d->drained)
 		return 0;
 	while (moved < PUMP_ROUND_MAX) {
-		room = sizeof(k->buf);
+		room = sizeof(k->buf) < PUMP_READ_MAX ? sizeof(k->buf) : PUMP_READ_MAX;
 		if (d->dst != NULL) {
 			uint32_t win = ssh_channel_window_size(d->dst);
 

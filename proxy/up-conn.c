@@ -143,7 +143,7 @@ up_connect(struct conn *c)
 	ssh_session s = NULL;
 	char *pin = NULL, *type, *b64, *save = NULL;
 	long timeout = c->cfg->target_connect_timeout > 0 ? c->cfg->target_connect_timeout : 10;
-	int port = c->asset->port, no = 0, r = ERR_INTERNAL;
+	int port = c->asset->port, no = 0, one = 1, r = ERR_INTERNAL;
 
 	c->up_error[0] = '\0';
 	if (c->asset->hostkey == NULL || (pin = strdup(c->asset->hostkey)) == NULL ||
@@ -168,7 +168,9 @@ up_connect(struct conn *c)
 	    ssh_options_set(s, SSH_OPTIONS_HMAC_C_S, GH_MACS) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_HMAC_S_C, GH_MACS) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, hostkey_algorithms_for(type)) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_COMPRESSION, "none") != SSH_OK) {
+	    ssh_options_set(s, SSH_OPTIONS_COMPRESSION, "none") != SSH_OK ||
+	    /* Keystrokes are small writes: no Nagle delay on the target leg. */
+	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &one) != SSH_OK) {
 		snprintf(c->up_error, sizeof(c->up_error), "cannot configure the connection to %s", c->asset->name);
 		error("target options: %s", ssh_get_error(s));
 		goto out;
