@@ -2,7 +2,6 @@
  * for the audit trail, then the shared command table (admin/cmd.c). */
 #include <getopt.h>
 #include <sys/stat.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin/cmd.h"
+#include "common/actor.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/privdrop.h"
@@ -75,25 +75,6 @@ out:
 		fputc('\n', ctx->err);
 	}
 	return r;
-}
-
-/* The OS user who runs us; through sudo, also who invoked sudo. Only root's
- * SUDO_USER is believed: anybody else could set the variable. */
-static char *
-local_actor(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *sudo = getenv("SUDO_USER");
-	char *s = NULL;
-	int n;
-
-	if (pw != NULL && getuid() == 0 && sudo != NULL && sudo[0] != '\0' && strlen(sudo) < 64)
-		n = asprintf(&s, "%s(sudo:%s)", pw->pw_name, sudo);
-	else if (pw != NULL)
-		n = asprintf(&s, "%s", pw->pw_name);
-	else
-		n = asprintf(&s, "uid:%u", (unsigned)getuid());
-	return n < 0 ? NULL : s;
 }
 
 /* A data directory initialised by root belongs to the service user when it
@@ -168,7 +149,7 @@ main(int argc, char **argv)
 		usage(stderr, &ctx);
 		return ADMIN_EXIT_USAGE;
 	}
-	if ((actor = local_actor()) == NULL) {
+	if ((actor = actor_local()) == NULL) {
 		fprintf(stderr, "gatehouse-admin: out of memory\n");
 		return ADMIN_EXIT_FAIL;
 	}

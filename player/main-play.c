@@ -2,7 +2,6 @@
  * The logic is in player/play.c; this is option parsing, the database
  * lookup and the audit event (who looked at what). */
 #include <getopt.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/actor.h"
 #include "common/audit.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -45,24 +45,6 @@ usage(FILE *f)
 	           "  --export asciicast|raw  asciicast v2, or the channel's byte stream\n"
 	           "  -o FILE             write to FILE (never overwritten)\n"
 	           "  --print-commands    the commands, with their times\n");
-}
-
-/* The OS user who runs us (as gatehouse-admin does). */
-static char *
-local_actor(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *sudo = getenv("SUDO_USER");
-	char *s = NULL;
-	int n;
-
-	if (pw != NULL && getuid() == 0 && sudo != NULL && sudo[0] != '\0' && strlen(sudo) < 64)
-		n = asprintf(&s, "%s(sudo:%s)", pw->pw_name, sudo);
-	else if (pw != NULL)
-		n = asprintf(&s, "%s", pw->pw_name);
-	else
-		n = asprintf(&s, "uid:%u", (unsigned)getuid());
-	return n < 0 ? NULL : s;
 }
 
 /* The viewer's terminal while playing: raw keys, alternate screen; put
@@ -202,7 +184,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "gatehouse-play: --export takes asciicast or raw\n");
 		return 2;
 	}
-	if ((actor = local_actor()) == NULL)
+	if ((actor = actor_local()) == NULL)
 		goto out;
 	/* A path to a recording, or a session in the database. */
 	if (strchr(argv[optind], '/') != NULL || (stat(argv[optind], &sb) == 0 && S_ISREG(sb.st_mode))) {
