@@ -682,10 +682,39 @@ play_print_commands(const struct play_session *s, FILE *out)
 	return r;
 }
 
+/* A trailing ".d" to ".dddddd" fraction of a second (as --print-commands
+ * prints it) is cut off s into *frac_us; 0 when absent, ERR_INVALID when
+ * malformed. */
+static int
+split_fraction(const char *s, char *whole, size_t len, uint64_t *frac_us)
+{
+	const char *dot = strchr(s, '.');
+	size_t n;
+	uint64_t scale = 100000;
+
+	*frac_us = 0;
+	if (dot == NULL) {
+		if (strlen(s) >= len)
+			return ERR_INVALID;
+		snprintf(whole, len, "%s", s);
+		return 0;
+	}
+	n = strlen(dot + 1);
+	if (n == 0 || n > 6 || (size_t)(dot - s) >= len || strspn(dot + 1, "0123456789") != n)
+		return ERR_INVALID;
+	for (const char *p = dot + 1; *p != '\0'; p++, scale /= 10)
+		*frac_us += (uint64_t)(*p - '0') * scale;
+	memcpy(whole, s, (size_t)(dot - s));
+	whole[dot - s] = '\0';
+	return 0;
+}
+
 int
 play_parse_time(const char *s, uint64_t start_us, uint64_t *offset_us)
 {
 	unsigned long a = 0, b = 0, c = 0;
+	uint64_t frac = 0;
+	char whole[64];
 	int64_t t;
 	char tail;
 
@@ -695,12 +724,14 @@ play_parse_time(const char *s, uint64_t start_us, uint64_t *offset_us)
 		*offset_us = (uint64_t)t * 1000000u > start_us ? (uint64_t)t * 1000000u - start_us : 0;
 		return 0;
 	}
-	if (sscanf(s, "%lu:%lu:%lu%c", &a, &b, &c, &tail) == 3 && b < 60 && c < 60)
-		*offset_us = ((uint64_t)a * 3600 + b * 60 + c) * 1000000u;
-	else if (sscanf(s, "%lu:%lu%c", &a, &b, &tail) == 2 && b < 60)
-		*offset_us = ((uint64_t)a * 60 + b) * 1000000u;
-	else if (sscanf(s, "%lu%c", &a, &tail) == 1 && a < 100000000)
-		*offset_us = (uint64_t)a * 1000000u;
+	if (split_fraction(s, whole, sizeof(whole), &frac) != 0 || whole[0] < '0' || whole[0] > '9')
+		return ERR_INVALID;
+	if (sscanf(whole, "%lu:%lu:%lu%c", &a, &b, &c, &tail) == 3 && b < 60 && c < 60)
+		*offset_us = ((uint64_t)a * 3600 + b * 60 + c) * 1000000u + frac;
+	else if (sscanf(whole, "%lu:%lu%c", &a, &b, &tail) == 2 && b < 60)
+		*offset_us = ((uint64_t)a * 60 + b) * 1000000u + frac;
+	else if (sscanf(whole, "%lu%c", &a, &tail) == 1 && a < 100000000)
+		*offset_us = (uint64_t)a * 1000000u + frac;
 	else
 		return ERR_INVALID;
 	return 0;

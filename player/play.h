@@ -75,7 +75,8 @@ int play_start_us(const struct play_session *s, uint64_t *start_us);
  * (exec commands, and the lines typed in terminal channels). */
 int play_print_commands(const struct play_session *s, FILE *out);
 
-/* Parse "90", "1:30", "01:02:03" (offsets) or an ISO 8601 time (absolute,
+/* Parse "90", "1:30", "01:02:03" (offsets, each with an optional fraction
+ * of up to 6 digits: "93.4", "00:01:33.250") or an ISO 8601 time (absolute,
  * turned into an offset from start_us). */
 int play_parse_time(const char *s, uint64_t start_us, uint64_t *offset_us);
 

@@ -157,6 +157,18 @@ for r in ann:
     assert r["session"] == ann[0]["session"] and r["channel"] == 1
     assert r["asset"] == "web01" and r["login"]
 PYEOF
+# From a command row to its moment in the recording: gatehouse-play --from
+# the row's offset (fractions allowed) starts at that command, not before.
+len_ms=$(gh_sql "SELECT offset_ms FROM commands WHERE user = 'ann' AND command = 'echo len=\${#PW}'")
+hist_ms=$(gh_sql "SELECT offset_ms FROM commands WHERE user = 'ann' AND command = 'echo hist-base'")
+sess=$(gh_sql "SELECT session_id FROM commands WHERE user = 'ann' LIMIT 1")
+[ -n "$len_ms" ] && [ -n "$hist_ms" ] && [ "$len_ms" -gt "$hist_ms" ] || gh_fail "command offsets: $hist_ms $len_ms"
+from=$(printf '%d.%03d' $(((len_ms - 5) / 1000)) $(((len_ms - 5) % 1000)))
+"$GH_B/gatehouse-play" -d "$GH_DATA" "$sess" --from "$from" --export raw -o "$GH_T/jump.raw" ||
+	gh_fail "gatehouse-play --from $from"
+grep -aq "len=" "$GH_T/jump.raw" || gh_fail "the jump to the command misses its output"
+! grep -aq "hist-base" "$GH_T/jump.raw" || gh_fail "the jump to the command starts before it"
+
 # Nothing typed at the password prompt reached the audit trail either.
 gh_sql "SELECT count(*) FROM audit WHERE detail LIKE '%Sup3rSecretPw%'" | grep -qx 0 ||
 	gh_fail "the password is in the audit trail"
