@@ -16,22 +16,22 @@ enum grant_right {
 	RIGHT_FORWARD = 1 << 4,
 };
 #define RIGHTS_DEFAULT (RIGHT_SHELL | RIGHT_EXEC | RIGHT_UPLOAD | RIGHT_DOWNLOAD)
-#define RIGHTS_ALL (RIGHTS_DEFAULT | RIGHT_FORWARD)
+#define RIGHTS_ALL     (RIGHTS_DEFAULT | RIGHT_FORWARD)
 
 /* One row of the grants table. Strings are owned by the rule (freed by
  * store_grant_list_free); a rule built by hand may point at static strings. */
 struct grant_rule {
 	int64_t id;
-	int64_t user_id;        /* exactly one of user_id / group_id is non-zero */
+	int64_t user_id; /* exactly one of user_id / group_id is non-zero */
 	int64_t group_id;
-	int64_t asset_id;       /* exactly one of asset_id / asset_group_id is non-zero */
+	int64_t asset_id; /* exactly one of asset_id / asset_group_id is non-zero */
 	int64_t asset_group_id;
 	char *login;
-	unsigned rights;        /* enum grant_right bits */
-	int64_t expires;        /* Unix time; 0 = never */
-	char *hours;            /* time windows, NULL = always; see grant_hours_parse */
-	char *sources;          /* comma-separated CIDRs, NULL = anywhere */
-	char *forward_to;       /* comma-separated HOST:PORT (tunnels), NULL = none */
+	unsigned rights;  /* enum grant_right bits */
+	int64_t expires;  /* Unix time; 0 = never */
+	char *hours;      /* time windows, NULL = always; see grant_hours_parse */
+	char *sources;    /* comma-separated CIDRs, NULL = anywhere */
+	char *forward_to; /* comma-separated HOST:PORT (tunnels), NULL = none */
 	int64_t created;
 	/* display names, filled by store_grant_list for tables */
 	char *user_name, *group_name, *asset_name, *asset_group_name;
@@ -41,43 +41,42 @@ struct grant_query {
 	int64_t user_id;
 	const int64_t *group_ids; /* the user's groups */
 	size_t n_groups;
-	int user_locked;          /* locked, lockout active or removed */
+	int user_locked; /* locked, lockout active or removed */
 	int64_t asset_id;
 	const int64_t *asset_group_ids;
 	size_t n_asset_groups;
 	int asset_removed;
 	const char *login;
-	unsigned right;           /* one enum grant_right bit */
-	const char *source_addr;  /* numeric IPv4 or IPv6 address */
+	unsigned right;          /* one enum grant_right bit */
+	const char *source_addr; /* numeric IPv4 or IPv6 address */
 	time_t now;
-	const char *timezone;     /* IANA name for time windows, e.g. "Asia/Shanghai"; NULL = UTC */
-	const char *asset_name;   /* for the decision message; NULL = "asset #ID" */
+	const char *timezone;   /* IANA name for time windows, e.g. "Asia/Shanghai"; NULL = UTC */
+	const char *asset_name; /* for the decision message; NULL = "asset #ID" */
 };
 
 enum grant_reason {
 	GRANT_ALLOWED = 0,
-	GRANT_DENY_NO_GRANT,      /* nothing grants this login on this asset */
+	GRANT_DENY_NO_GRANT, /* nothing grants this login on this asset */
 	GRANT_DENY_EXPIRED,
-	GRANT_DENY_HOURS,         /* outside allowed hours */
-	GRANT_DENY_SOURCE,        /* source address not allowed */
-	GRANT_DENY_RIGHT,         /* login granted, but not this right */
+	GRANT_DENY_HOURS,  /* outside allowed hours */
+	GRANT_DENY_SOURCE, /* source address not allowed */
+	GRANT_DENY_RIGHT,  /* login granted, but not this right */
 	GRANT_DENY_USER_LOCKED,
 	GRANT_DENY_ASSET_REMOVED,
 };
 
 struct grant_decision {
 	int allow;
-	int64_t grant_id;         /* the grant that allowed, or the closest one that denied (0 if none) */
+	int64_t grant_id; /* the grant that allowed, or the closest one that denied (0 if none) */
 	enum grant_reason reason;
-	char message[256];        /* one line for the operator: "grant expired 2026-10-01" */
+	char message[256]; /* one line for the operator: "grant expired 2026-10-01" */
 };
 
 /* Evaluate the query against the rules. Always fills *out; returns 0, or
  * ERR_INVALID when the query itself is malformed. When several grants match
  * user/asset/login but deny, the reason reported is the most specific one
  * (right > source > hours > expired). */
-int grant_evaluate(const struct grant_query *q, const struct grant_rule *rules, size_t n,
-		   struct grant_decision *out);
+int grant_evaluate(const struct grant_query *q, const struct grant_rule *rules, size_t n, struct grant_decision *out);
 
 /* Validate a time-window spec: one or more "DAYS HH:MM-HH:MM" separated by
  * ';' or ',', DAYS being "Mon-Fri", "Sat,Sun" style lists/ranges or "*".

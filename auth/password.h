@@ -10,10 +10,10 @@
 
 struct pw_policy {
 	enum pw_profile_id profile;
-	int min_length;         /* effective minimum (8 mlps, 15 nist unless configured) */
-	int max_age_days;       /* 0 = no expiry (nist default) */
-	int history;            /* last N passwords may not be reused */
-	const char *blocklist;  /* path of a newline-separated blocklist, or NULL */
+	int min_length;        /* effective minimum (8 mlps, 15 nist unless configured) */
+	int max_age_days;      /* 0 = no expiry (nist default) */
+	int history;           /* last N passwords may not be reused */
+	const char *blocklist; /* path of a newline-separated blocklist, or NULL */
 };
 
 /* Effective policy from the configuration (profile defaults filled in). */
@@ -31,8 +31,7 @@ const char *password_dummy_hash(void);
 /* Check pw against the policy rules that need no history: length, character
  * classes (mlps), blocklist (nist), not equal to the username. Returns 0 or
  * ERR_POLICY with the failed rule in why ("must contain a digit"). */
-int password_check_policy(const struct pw_policy *p, const char *pw, const char *username, char *why,
-			  size_t whylen);
+int password_check_policy(const struct pw_policy *p, const char *pw, const char *username, char *why, size_t whylen);
 /* ERR_POLICY when pw matches one of the given previous hashes. */
 int password_check_history(const char *pw, char *const *old_hashes, size_t n, char *why, size_t whylen);
 /* 1 when a password set at `changed` has expired at `now` under the policy. */

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #define TOTP_SECRET_LEN 20 /* bytes (160 bits, as RFC 4226 recommends) */
-#define TOTP_DIGITS 6
-#define TOTP_STEP 30
+#define TOTP_DIGITS     6
+#define TOTP_STEP       30
 
 int totp_init(void); /* oath_init, once per process; idempotent */
 
@@ -23,8 +23,7 @@ int totp_base32_decode(const char *b32, uint8_t **raw, size_t *len);
 /* Verify a 6-digit code at time now with +-1 step. On success returns 0 and
  * the matching step in *step. A code whose step is <= last_step is refused
  * with ERR_REPLAY; a wrong code ERR_DENIED; a malformed code ERR_INVALID. */
-int totp_verify(const uint8_t *secret, size_t len, const char *code, time_t now, int64_t last_step,
-		int64_t *step);
+int totp_verify(const uint8_t *secret, size_t len, const char *code, time_t now, int64_t last_step, int64_t *step);
 /* The code for time t (tests and enrolment checks). buf >= 7 bytes. */
 int totp_code(const uint8_t *secret, size_t len, time_t t, char *buf, size_t buflen);
 

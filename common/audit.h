@@ -15,13 +15,13 @@ struct store;
 enum audit_importance { AUDIT_INFO = 0, AUDIT_NOTICE = 1, AUDIT_HIGH = 2, AUDIT_CRITICAL = 3 };
 
 struct audit_event {
-	const char *actor;   /* user name, "system", or "-" */
-	const char *source;  /* "cli", "cli:root" or "ADDR:PORT" */
-	const char *type;    /* dotted event type: "user.add", "auth.fail" ... */
-	const char *object;  /* what it acted on: "user:alice", "asset:web01" ... */
-	const char *result;  /* "ok", "fail", "denied", "blocked" ... */
+	const char *actor;  /* user name, "system", or "-" */
+	const char *source; /* "cli", "cli:root" or "ADDR:PORT" */
+	const char *type;   /* dotted event type: "user.add", "auth.fail" ... */
+	const char *object; /* what it acted on: "user:alice", "asset:web01" ... */
+	const char *result; /* "ok", "fail", "denied", "blocked" ... */
 	enum audit_importance importance;
-	const char *detail;  /* optional JSON object text, NULL for none; never a secret */
+	const char *detail; /* optional JSON object text, NULL for none; never a secret */
 };
 
 const char *audit_importance_name(enum audit_importance i);

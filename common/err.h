@@ -7,8 +7,8 @@ enum gh_err {
 	GH_OK = 0,
 	ERR_INTERNAL = -1, /* a bug or an unexpected library failure */
 	ERR_NOMEM = -2,
-	ERR_IO = -3,       /* file or socket I/O failed */
-	ERR_DB = -4,       /* sqlite failed */
+	ERR_IO = -3, /* file or socket I/O failed */
+	ERR_DB = -4, /* sqlite failed */
 	ERR_NOTFOUND = -5,
 	ERR_EXISTS = -6,
 	ERR_INVALID = -7,  /* malformed input */

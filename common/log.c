@@ -91,7 +91,7 @@ log_msgv(enum log_level level, const char *func, const char *fmt, va_list ap)
 	if (log_state.to_stderr) {
 		/* one write per line keeps lines of concurrent processes whole */
 		fprintf(stderr, "%s%s%s%s%s\n", log_state.ident, log_state.prefix[0] ? "[" : "", log_state.prefix,
-			log_state.prefix[0] ? "]: " : ": ", msg);
+		        log_state.prefix[0] ? "]: " : ": ", msg);
 	} else {
 		syslog(syslog_priority(level), "%s%s%s", log_state.prefix, log_state.prefix[0] ? ": " : "", msg);
 	}

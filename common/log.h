@@ -21,23 +21,23 @@ void log_set_prefix(const char *prefix);
 
 void log_msg(enum log_level level, const char *func, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_msgv(enum log_level level, const char *func, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+        __attribute__((format(printf, 3, 0)));
 void fatal_msg(const char *func, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* Escape src into dst (always NUL-terminated); returns dst. Used by the sink
  * and by anything else that must show an untrusted string on one line. */
 char *log_escape(char *dst, size_t dstlen, const char *src);
 
-#define debug(...) log_msg(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__)
+#define debug(...)   log_msg(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__)
 #define verbose(...) log_msg(LOG_LEVEL_VERBOSE, NULL, __VA_ARGS__)
-#define info(...) log_msg(LOG_LEVEL_INFO, NULL, __VA_ARGS__)
-#define error(...) log_msg(LOG_LEVEL_ERROR, NULL, __VA_ARGS__)
-#define fatal(...) fatal_msg(NULL, __VA_ARGS__)
+#define info(...)    log_msg(LOG_LEVEL_INFO, NULL, __VA_ARGS__)
+#define error(...)   log_msg(LOG_LEVEL_ERROR, NULL, __VA_ARGS__)
+#define fatal(...)   fatal_msg(NULL, __VA_ARGS__)
 /* _f variants prefix the calling function's name. */
-#define debug_f(...) log_msg(LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
+#define debug_f(...)   log_msg(LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
 #define verbose_f(...) log_msg(LOG_LEVEL_VERBOSE, __func__, __VA_ARGS__)
-#define info_f(...) log_msg(LOG_LEVEL_INFO, __func__, __VA_ARGS__)
-#define error_f(...) log_msg(LOG_LEVEL_ERROR, __func__, __VA_ARGS__)
-#define fatal_f(...) fatal_msg(__func__, __VA_ARGS__)
+#define info_f(...)    log_msg(LOG_LEVEL_INFO, __func__, __VA_ARGS__)
+#define error_f(...)   log_msg(LOG_LEVEL_ERROR, __func__, __VA_ARGS__)
+#define fatal_f(...)   fatal_msg(__func__, __VA_ARGS__)
 
 #endif

@@ -19,11 +19,11 @@ int secret_key_load(const char *path, struct secret_key **out);
 void secret_key_free(struct secret_key *k); /* wipes */
 
 int secret_seal(const struct secret_key *k, const char *table, int64_t row_id, const uint8_t *pt, size_t ptlen,
-		uint8_t **ct, size_t *ctlen);
+                uint8_t **ct, size_t *ctlen);
 /* ERR_CRYPTO when the blob was altered or belongs to another row. The
  * plaintext buffer is NUL-terminated (not counted in ptlen); wipe and free. */
 int secret_open(const struct secret_key *k, const char *table, int64_t row_id, const uint8_t *ct, size_t ctlen,
-		uint8_t **pt, size_t *ptlen);
+                uint8_t **pt, size_t *ptlen);
 
 /* Wipe then free (NULL is a no-op). */
 void secret_free(void *p, size_t len);

@@ -40,8 +40,8 @@ int store_tx_end(struct store *st, int own, int ok);
  * loop with its own fill and release. */
 typedef int (*store_fill_fn)(sqlite3_stmt *stmt, void *elem);
 typedef void (*store_release_fn)(void *elem);
-int store_collect_rows(sqlite3_stmt *stmt, size_t elem_size, store_fill_fn fill, store_release_fn release,
-                       void **out, size_t *n);
+int store_collect_rows(sqlite3_stmt *stmt, size_t elem_size, store_fill_fn fill, store_release_fn release, void **out,
+                       size_t *n);
 
 /* Fill a NULL-terminated-free string vector from column 0 of stmt. */
 int store_collect_strings(sqlite3_stmt *stmt, char ***out, size_t *n);

@@ -55,7 +55,7 @@ struct user_rec {
 	int64_t locked_until;   /* lockout after failures ends at this time */
 	int64_t last_login;
 	int64_t created;
-	int64_t removed;        /* soft removal: the name stays reserved */
+	int64_t removed; /* soft removal: the name stays reserved */
 };
 
 const char *user_role_name(enum user_role r);
@@ -85,7 +85,7 @@ int store_user_get_totp(struct store *st, int64_t id, uint8_t **sealed, size_t *
 int store_user_advance_totp_step(struct store *st, int64_t id, int64_t step);
 /* Failure accounting across connections. */
 int store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t lock_seconds, int64_t now,
-			      int *now_locked);
+                              int *now_locked);
 int store_user_record_success(struct store *st, int64_t id, int64_t now);
 int store_user_clear_lockout(struct store *st, int64_t id);
 
@@ -144,11 +144,11 @@ void account_rec_free(struct account_rec *a);
  * same transaction. The secret buffer is the caller's to wipe. */
 struct secret_key;
 int store_account_add(struct store *st, const struct secret_key *key, int64_t asset_id, const char *login,
-		      enum account_kind kind, const uint8_t *secret, size_t secret_len, int64_t *id);
+                      enum account_kind kind, const uint8_t *secret, size_t secret_len, int64_t *id);
 int store_account_get(struct store *st, int64_t asset_id, const char *login, struct account_rec **out);
 /* Decrypts the credential into *secret (caller wipes and frees). */
 int store_account_secret(struct store *st, const struct secret_key *key, int64_t account_id, uint8_t **secret,
-			 size_t *len);
+                         size_t *len);
 /* asset_id 0 = all assets. */
 int store_account_list(struct store *st, int64_t asset_id, struct account_rec ***out, size_t *n);
 void account_rec_list_free(struct account_rec **list, size_t n);

@@ -306,15 +306,20 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 		if (!down_ok && up_ok)
 			d = du;
 		snprintf(rights_note, sizeof(rights_note), "transfer rights: %s",
-		         down_ok && up_ok ? "upload, download" : up_ok ? "upload" : down_ok ? "download" : "none");
+		         down_ok && up_ok ? "upload, download"
+		         : up_ok          ? "upload"
+		         : down_ok        ? "download"
+		                          : "none");
 	} else if (evaluate(c, &f, c->asset, agids, nagids, c->login, right, &d) != 0) {
 		d.allow = 0;
 		snprintf(d.message, sizeof(d.message), "invalid grant query");
 	}
 	if (!d.allow) {
 		if (ch->xfer_exec != XE_NONE)
-			snprintf(msg, msglen, "%s needs the %s right: %s", ch->xfer_exec <= XE_SCP_DOWNLOAD ? "scp" : "rsync",
-			         right == RIGHT_UPLOAD ? "upload" : "download", d.message[0] ? d.message : "access refused");
+			snprintf(msg, msglen, "%s needs the %s right: %s",
+			         ch->xfer_exec <= XE_SCP_DOWNLOAD ? "scp" : "rsync",
+			         right == RIGHT_UPLOAD ? "upload" : "download",
+			         d.message[0] ? d.message : "access refused");
 		else
 			snprintf(msg, msglen, "%s", d.message[0] ? d.message : "access refused");
 		audit_route(c, c->asset->name, c->login, kind, ch->command, "denied", AUDIT_NOTICE, msg, d.grant_id);

@@ -111,7 +111,7 @@ test_local(void **state)
 	assert_true(time_zone_valid("UTC"));
 	assert_true(time_zone_valid(""));
 	assert_false(time_zone_valid("Mars/Olympus_Mons"));
-	assert_false(time_zone_valid("Asia"));       /* a directory, not a zone */
+	assert_false(time_zone_valid("Asia")); /* a directory, not a zone */
 	assert_false(time_zone_valid("Asia/Shang hai"));
 }
 
