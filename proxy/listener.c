@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,7 +32,6 @@
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
 
-#define LISTENER_MAX_CHILDREN  256 /* connections served at once; more are closed at accept */
 #define LISTENER_KILL_MARGIN_S 10  /* after shutdown_grace, before SIGKILL */
 /* Pre-authentication limits (OpenSSH's MaxStartups): connections that have
  * not authenticated yet, in total (max_startups = start:rate:full, random
@@ -70,7 +70,9 @@ struct child {
 	char addr[64]; /* source address, for the per-source limit */
 };
 
-static struct child children[LISTENER_MAX_CHILDREN];
+/* max_sessions slots: connections served at once; more are closed at accept. */
+static struct child *children;
+static int max_children;
 static int nchildren;
 
 /* Failed attempts of one source address. */
@@ -95,7 +97,7 @@ child_add(pid_t pid, int notify_fd, const char *addr)
 {
 	int i;
 
-	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+	for (i = 0; i < max_children; i++) {
 		if (children[i].pid == 0) {
 			children[i].pid = pid;
 			children[i].notify_fd = notify_fd;
@@ -190,7 +192,7 @@ count_unauth(const char *addr, int *total, int *from_addr)
 	int i;
 
 	*total = *from_addr = 0;
-	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+	for (i = 0; i < max_children; i++) {
 		if (children[i].pid == 0 || children[i].notify_fd < 0)
 			continue;
 		(*total)++;
@@ -208,7 +210,7 @@ reap_children(void)
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		abnormal |= WIFSIGNALED(status);
-		for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+		for (i = 0; i < max_children; i++) {
 			if (children[i].pid == pid) {
 				/* Its last reports ('F', 'G') may still be in the pipe when
 				 * the exit is seen first: count them before closing it
@@ -348,7 +350,7 @@ shutdown_children(const struct gh_config *cfg)
 	int i;
 
 	info("shutting down: %d connection(s) get %d s", nchildren, cfg->shutdown_grace);
-	for (i = 0; i < LISTENER_MAX_CHILDREN; i++)
+	for (i = 0; i < max_children; i++)
 		if (children[i].pid > 0)
 			kill(children[i].pid, SIGTERM);
 	while (nchildren > 0 && time_mono_ms() < deadline) {
@@ -357,7 +359,7 @@ shutdown_children(const struct gh_config *cfg)
 	}
 	if (nchildren > 0) {
 		error("%d connection process(es) did not end: killing", nchildren);
-		for (i = 0; i < LISTENER_MAX_CHILDREN; i++)
+		for (i = 0; i < max_children; i++)
 			if (children[i].pid > 0)
 				kill(children[i].pid, SIGKILL);
 		deadline = time_mono_ms() + 5000;
@@ -461,7 +463,7 @@ wait_events(int lfd, struct pollfd *pfd, int *slot)
 	pfd[0].fd = lfd;
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
-	for (i = 0; i < LISTENER_MAX_CHILDREN; i++) {
+	for (i = 0; i < max_children; i++) {
 		if (children[i].pid == 0 || children[i].notify_fd < 0)
 			continue;
 		pfd[n].fd = children[i].notify_fd;
@@ -503,7 +505,7 @@ spawn(ssh_bind b, int lfd, int fd, const char *addr, const struct gh_config *cfg
 		close(lfd);
 		close(p[0]);
 		fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
-		for (int i = 0; i < LISTENER_MAX_CHILDREN; i++)
+		for (int i = 0; i < max_children; i++)
 			if (children[i].pid != 0 && children[i].notify_fd >= 0)
 				close(children[i].notify_fd);
 		conn_set_auth_notify_fd(p[1]);
@@ -517,11 +519,31 @@ spawn(ssh_bind b, int lfd, int fd, const char *addr, const struct gh_config *cfg
 	child_add(pid, p[0], addr);
 }
 
+/* The listener holds a pipe to every connection that has not
+ * authenticated yet and each connection process inherits the limit:
+ * make sure max_sessions is not refused for lack of descriptors (the
+ * usual soft limit is 1024). Raised up to the hard limit only. */
+static void
+raise_nofile(int sessions)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)sessions + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		error("setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)rl.rlim_cur, strerror(errno));
+	if (rl.rlim_cur < want)
+		info("open-file limit %llu is below what max_sessions = %d needs (%llu)",
+		     (unsigned long long)rl.rlim_cur, sessions, (unsigned long long)want);
+}
+
 int
 listener_run(const struct gh_config *cfg, const char *datadir)
 {
-	static struct pollfd pfd[LISTENER_MAX_CHILDREN + 1];
-	static int slot[LISTENER_MAX_CHILDREN + 1];
+	struct pollfd *pfd = NULL;
+	int *slot = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char addr[64];
@@ -530,6 +552,13 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 
 	listener_datadir = datadir;
 	listener_cfg = cfg;
+	max_children = cfg->max_sessions;
+	children = calloc((size_t)max_children, sizeof(*children));
+	pfd = calloc((size_t)max_children + 1, sizeof(*pfd));
+	slot = calloc((size_t)max_children + 1, sizeof(*slot));
+	if (children == NULL || pfd == NULL || slot == NULL)
+		fatal("out of memory for %d sessions", max_children);
+	raise_nofile(max_children);
 	if (install_signals() != 0)
 		fatal("sigaction: %s", strerror(errno));
 	if ((b = make_bind(cfg, datadir)) == NULL)
@@ -566,7 +595,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 			continue;
 		}
 		count_unauth(addr, &total, &from_addr);
-		if (nchildren >= LISTENER_MAX_CHILDREN || from_addr >= cfg->max_startups_per_source ||
+		if (nchildren >= max_children || from_addr >= cfg->max_startups_per_source ||
 		    startups_drop(cfg, total)) {
 			error("refusing a connection from %s: %d connections, %d unauthenticated (%d from it)", addr,
 			      nchildren, total, from_addr);
@@ -585,5 +614,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	status = 0;
 out:
 	ssh_bind_free(b);
+	free(pfd);
+	free(slot);
 	return status;
 }

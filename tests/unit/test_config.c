@@ -208,6 +208,7 @@ test_preauth_limits(void **state)
 	assert_int_equal(c.max_startups[1], 30);
 	assert_int_equal(c.max_startups[2], 100);
 	assert_int_equal(c.max_startups_per_source, 16);
+	assert_int_equal(c.max_sessions, 1024);
 	assert_int_equal(c.penalty_failures, 20);
 	assert_int_equal(c.penalty_window, 600);
 	assert_int_equal(c.penalty_time, 900);
@@ -266,7 +267,7 @@ test_write_default_round_trip(void **state)
 	}
 	fclose(f);
 	assert_true(documented_port);
-	assert_int_equal(keys, 37); /* one per field of struct gh_config */
+	assert_int_equal(keys, 38); /* one per field of struct gh_config */
 	/* Everything commented: loads to the defaults. */
 	config_defaults(&c);
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
