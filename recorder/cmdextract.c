@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "recorder/cmdx-int.h"
+#include "recorder/vtguard.h"
 
 /* ---- events ---- */
 
@@ -731,6 +732,8 @@ cmdx_new(int cols, int rows)
 	vterm_set_utf8(cx->vt, 1);
 	cx->state = vterm_obtain_state(cx->vt);
 	cmdx_screen_attach(cx);
+	vterm_state_reset(cx->state, 1);
+	vt_prime(cx->vt);
 	vterm_state_reset(cx->state, 1);
 	ret = cx;
 	cx = NULL;

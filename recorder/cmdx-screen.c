@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "recorder/cmdx-int.h"
+#include "recorder/vtguard.h"
 
 /* ---- small strings ---- */
 
@@ -445,11 +446,8 @@ discard_output(const char *s, size_t len, void *user)
 	 * terminal's job, not ours. */
 }
 
-/* libvterm 0.1.4 writes CSI parameters past its 16-entry array when a
- * sequence has more separators (heap overflow, found by our fuzzer); the
- * target's output is untrusted, so separators beyond a safe count are
- * dropped before libvterm sees them. No real sequence has that many. */
-#define CSI_SAFE_ARGS 12
+/* The target's output is untrusted: CSI separators beyond CSI_SAFE_ARGS
+ * are dropped before libvterm sees them (see vtguard.h). */
 
 void
 cmdx_vt_write(struct cmdx *cx, const char *p, size_t n)

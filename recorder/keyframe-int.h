@@ -8,14 +8,12 @@
 
 #include <vterm.h>
 
+#include "recorder/vtguard.h"
+
 /* Scanner states: where in the escape-sequence grammar the last byte fed
  * left us. Only GROUND is a point where a snapshot may be taken. */
 enum scan_state { SC_GROUND = 0, SC_ESC, SC_ESC_INTER, SC_CSI, SC_STR, SC_STR_ESC };
 
-/* libvterm 0.1.4 writes CSI parameters past its 16-entry array when a
- * sequence has more separators (see cmdx-screen.c): separators beyond a
- * safe count are dropped before libvterm sees them. */
-#define CSI_SAFE_ARGS 12
 
 struct kf_pen {
 	uint16_t attrs; /* bold 0, underline 1-2, italic 3, blink 4, reverse 5, strike 6, font 7-10 */
@@ -61,6 +59,9 @@ struct kf_term {
 	int run_glyph;      /* the current text run completed a glyph */
 	int glyph_valid;    /* glyph_row/col hold the cursor after the last glyph */
 	int glyph_row, glyph_col;
+	char rep[4];      /* the last character printed, while nothing else followed */
+	int rep_len;      /* its length, 0 = REP has nothing to repeat */
+	int rep_esc_len;  /* rep_len when the current escape sequence began */
 	int pending_cols; /* a resize waiting for the end of a sequence (0 = none) */
 	int pending_rows;
 	struct kf_saved saved;

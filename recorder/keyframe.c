@@ -41,6 +41,8 @@ vt_open(struct kf_term *t, int cols, int rows)
 	t->state = vterm_obtain_state(t->vt);
 	vterm_screen_enable_altscreen(t->screen, 1);
 	vterm_screen_reset(t->screen, 1);
+	vt_prime(t->vt);
+	vterm_screen_reset(t->screen, 1);
 	vterm_output_set_callback(t->vt, on_output, t);
 	t->cols = cols;
 	t->rows = rows;
@@ -161,6 +163,34 @@ clamp_cursor(struct kf_term *t)
 		                             : pos.col);
 }
 
+/* libvterm 0.1.4 keeps scroll margins that a smaller window leaves
+ * outside the screen and then scrolls by a negative length (a memmove of
+ * a negative size, driven by the target's output and a resize: found by
+ * fuzz_vt_stream). Such margins go back to the whole screen, as xterm
+ * resets its margins on a resize; the cursor stays where it was. */
+static void
+reset_outside_margins(struct kf_term *t)
+{
+	int top = 1, bottom = t->rows, left = 1, right = t->cols;
+	int bad_tb, bad_lr;
+	VTermPos pos;
+
+	bad_tb = status_numbers(t, "r", &top, &bottom) == 0 && (top > t->rows || bottom > t->rows || top >= bottom);
+	bad_lr = status_numbers(t, "s", &left, &right) == 0 && (left > t->cols || right > t->cols || left >= right);
+	if (!bad_tb && !bad_lr)
+		return;
+	vterm_state_get_cursorpos(t->state, &pos);
+	if (bad_tb) {
+		vterm_input_write(t->vt, "\033[r", 3);
+		t->stbm_explicit = 0;
+	}
+	if (bad_lr) {
+		vterm_input_write(t->vt, "\033[s", 3);
+		t->slrm_explicit = 0;
+	}
+	cursor_to(t, pos.row, pos.col);
+}
+
 static void
 apply_resize(struct kf_term *t, int cols, int rows)
 {
@@ -173,6 +203,7 @@ apply_resize(struct kf_term *t, int cols, int rows)
 	/* libvterm can leave the cursor outside a smaller screen (a row
 	 * below zero when the screen shrinks under it): never write there. */
 	clamp_cursor(t);
+	reset_outside_margins(t);
 	/* libvterm 0.1.4 keeps a saved cursor that the new size leaves
 	 * outside the screen and restores it as it is: the next glyph is
 	 * written outside its buffer (memory corruption driven by the
@@ -408,19 +439,18 @@ csi_done(struct kf_term *t, char final)
 	}
 	if (final != 'h' && final != 'l')
 		return 0;
-	for (;;) {
-		v = strtol(p, &end, 10);
-		if (t->csi_leader == 0) {
-			if (v == 4)
-				t->irm = final == 'h';
-			else if (v == 20)
-				t->lnm = final == 'h';
-		} else if (t->csi_leader == '?' && (v == 1048 || v == 1049)) {
-			saved |= final == 'h' ? CURSOR_SAVED : CURSOR_RESTORED;
-		}
-		if (*end != ';')
-			break;
-		p = end + 1;
+	/* libvterm 0.1.4 acts on the first parameter of SM/RM and
+	 * DECSET/DECRST only (ESC [ 19 ; 4 h does not set insert mode). */
+	if (*p < '0' || *p > '9')
+		return 0;
+	v = strtol(p, &end, 10);
+	if (t->csi_leader == 0) {
+		if (v == 4)
+			t->irm = final == 'h';
+		else if (v == 20)
+			t->lnm = final == 'h';
+	} else if (t->csi_leader == '?' && (v == 1048 || v == 1049)) {
+		saved |= final == 'h' ? CURSOR_SAVED : CURSOR_RESTORED;
 	}
 	return saved;
 }
@@ -439,11 +469,13 @@ esc_done(struct kf_term *t, char final)
 		default: break;
 		}
 	} else if (t->esc_inter >= '(' && t->esc_inter <= '+') {
-		t->g_inter[t->esc_inter - '('] = t->esc_inter;
-		t->g_final[t->esc_inter - '('] = final;
-	} else if (t->esc_inter >= '-' && t->esc_inter <= '/') {
-		t->g_inter[t->esc_inter - '-' + 1] = t->esc_inter; /* 96-character sets: G1..G3 */
-		t->g_final[t->esc_inter - '-' + 1] = final;
+		/* libvterm 0.1.4 knows DEC line drawing, UK and US ASCII;
+		 * any other designation leaves the set as it was. It knows no
+		 * 96-character set (ESC - . /) at all. */
+		if (final == '0' || final == 'A' || final == 'B') {
+			t->g_inter[t->esc_inter - '('] = t->esc_inter;
+			t->g_final[t->esc_inter - '('] = final;
+		}
 	} else if (t->esc_inter == '#') {
 		if (final >= '3' && final <= '6')
 			t->lineattr_dirty = 1;
@@ -496,6 +528,42 @@ text_run_end(struct kf_term *t, struct feed *f)
 
 static const char replacement[] = "\xef\xbf\xbd";
 
+/* REP (CSI Pn b) repeats the last printed character. libvterm 0.1.4 does
+ * it by the width of the last glyph it remembers: before any glyph it
+ * loops for ever, and after a keyframe restore it would repeat whatever
+ * the restore drew last, so a seek would differ from a full replay. The
+ * scanner does it instead, as ECMA-48 says: the character right before
+ * the REP, printed Pn times (bounded by a screenful, which the same input
+ * always bounds the same way); nothing when a control or another sequence
+ * came between. libvterm sees the REP with a final byte it ignores. */
+#define REP_NEUTRAL 'y'
+
+/* esc_inter after a second intermediate byte: a sequence nobody acts on. */
+#define ESC_INTER_MANY 0x01
+
+static void
+rep_expand(struct kf_term *t, struct feed *f)
+{
+	long v = 1, max = (long)t->cols * t->rows;
+
+	if (t->csi_len > 0 && t->csi_buf[0] >= '0' && t->csi_buf[0] <= '9') {
+		v = 0;
+		for (size_t i = 0; i < t->csi_len && t->csi_buf[i] >= '0' && t->csi_buf[i] <= '9' && v <= max; i++)
+			v = v * 10 + (t->csi_buf[i] - '0');
+		if (v == 0)
+			v = 1;
+	}
+	if (v > max)
+		v = max;
+	t->rep_len = t->rep_esc_len;
+	if (t->rep_len == 0)
+		return;
+	for (long k = 0; k < v; k++)
+		feed_put(t, f, t->rep, (size_t)t->rep_len);
+	t->in_text = 1;
+	t->run_glyph = 1;
+}
+
 /* A text byte in the ground state. libvterm's own UTF-8 decoder keeps a
  * partial character across write calls, escape sequences and controls,
  * and whether a following ASCII byte cancels it depends on where libvterm
@@ -515,6 +583,8 @@ text_byte(struct kf_term *t, struct feed *f, unsigned char c)
 		feed_put(t, f, (const char *)&c, 1);
 		t->run_glyph = 1;
 		t->single_shift = 0;
+		t->rep[0] = (char)c;
+		t->rep_len = 1;
 		return;
 	}
 	if (c < 0xc0) {
@@ -526,6 +596,8 @@ text_byte(struct kf_term *t, struct feed *f, unsigned char c)
 		t->u8[t->u8_len++] = (char)c;
 		if (--t->utf8_left == 0) {
 			feed_put(t, f, t->u8, t->u8_len);
+			memcpy(t->rep, t->u8, (size_t)t->u8_len);
+			t->rep_len = t->u8_len;
 			t->u8_len = 0;
 			t->run_glyph = 1;
 			t->single_shift = 0;
@@ -567,7 +639,21 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			}
 			if (t->in_text)
 				text_run_end(t, &f);
+			t->rep_esc_len = c == 0x1b ? t->rep_len : 0;
+			t->rep_len = 0;
+		} else if (c == 0x18 || c == 0x1a) {
+			/* CAN and SUB abandon any sequence or string. */
+			t->sc = SC_GROUND;
+			feed_put(t, &f, (const char *)&c, 1);
+			goto after;
+		} else if (c == 0x0e || c == 0x0f) {
+			/* libvterm executes SO and SI inside sequences and
+			 * strings too; the sequence goes on. */
+			t->gl = c == 0x0e ? 1 : 0;
+			feed_put(t, &f, (const char *)&c, 1);
+			goto after;
 		}
+	dispatch:
 		switch (t->sc) {
 		case SC_GROUND:
 			if (c == 0x1b) {
@@ -584,7 +670,9 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 				t->csi_len = 0;
 				t->csi_leader = 0;
 				t->csi_inter = 0;
-			} else if (c == ']' || c == 'P' || c == '_' || c == '^' || c == 'X') {
+			} else if (c == ']' || c == 'P') {
+				/* libvterm 0.1.4 knows no APC, PM or SOS strings:
+				 * ESC _, ESC ^ and ESC X are two-byte sequences. */
 				t->sc = SC_STR;
 			} else if (c >= 0x20 && c <= 0x2f) {
 				t->esc_inter = (char)c;
@@ -593,14 +681,24 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 				esc_done(t, (char)c);
 				save_now = c == '7' ? CURSOR_SAVED : c == '8' ? CURSOR_RESTORED : 0;
 				t->sc = SC_GROUND;
-			} else if (c != 0x1b && c >= 0x20) {
-				t->sc = SC_GROUND;
 			}
+			/* libvterm 0.1.4 ignores DEL and bytes >= 0x80 here:
+			 * the sequence goes on. */
 			break;
 		case SC_ESC_INTER:
+			if (c == '[' || c == ']' || c == 'P') {
+				/* libvterm 0.1.4 starts a CSI, OSC or DCS here,
+				 * forgetting the intermediate. */
+				t->sc = SC_ESC;
+				goto dispatch;
+			}
 			if (c >= 0x30 && c <= 0x7e) {
 				esc_done(t, (char)c);
 				t->sc = SC_GROUND;
+			} else if (c >= 0x20 && c <= 0x2f) {
+				/* libvterm 0.1.4 acts on one intermediate only
+				 * (ESC ( ( B designates nothing). */
+				t->esc_inter = ESC_INTER_MANY;
 			} else if (c == 0x1b) {
 				t->sc = SC_ESC;
 				t->esc_inter = 0;
@@ -610,6 +708,11 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			if (c == 0x1b) {
 				t->sc = SC_ESC;
 				t->esc_inter = 0;
+			} else if (c == 'b' && t->csi_leader == 0 && t->csi_inter == 0) {
+				t->sc = SC_GROUND;
+				feed_put(t, &f, (const char[]){REP_NEUTRAL}, 1);
+				rep_expand(t, &f);
+				goto after;
 			} else if (c >= 0x40 && c <= 0x7e) {
 				t->sc = SC_GROUND;
 				save_now = csi_done(t, (char)c);
@@ -625,6 +728,10 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			} else if (c >= 0x30 && c <= 0x39) {
 				if (t->csi_len < sizeof(t->csi_buf) - 1)
 					t->csi_buf[t->csi_len++] = (char)c;
+			} else if (c >= 0x80) {
+				/* libvterm 0.1.4 drops the sequence and this byte;
+				 * what follows is text again. */
+				t->sc = SC_GROUND;
 			}
 			break;
 		case SC_STR:
@@ -633,7 +740,15 @@ kf_term_write(struct kf_term *t, const void *buf, size_t len)
 			else if (c == 0x07)
 				t->sc = SC_GROUND;
 			break;
-		case SC_STR_ESC: t->sc = c == '\\' ? SC_GROUND : c == 0x1b ? SC_STR_ESC : SC_STR; break;
+		case SC_STR_ESC:
+			if (c == '\\') {
+				t->sc = SC_GROUND;
+				break;
+			}
+			/* An ESC ends the string and begins a new sequence. */
+			t->sc = SC_ESC;
+			t->esc_inter = 0;
+			goto dispatch;
 		}
 		feed_put(t, &f, (const char *)&c, 1);
 	after:
@@ -679,6 +794,9 @@ kf_term_safe(const struct kf_term *t)
 	VTermPos pos;
 
 	if (t->sc != SC_GROUND || t->utf8_left != 0 || t->single_shift || t->tabs_dirty || t->lineattr_dirty)
+		return 0;
+	/* What REP would repeat is not in a snapshot. */
+	if (t->rep_len != 0)
 		return 0;
 	/* A cursor saved before the window shrank lies outside it: no
 	 * escape sequence can save such a position again. */

@@ -36,4 +36,4 @@ FUZZ_TIME ?= 300
 fuzz: fuzz-build
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) tests/fuzz/corpus/$$n || exit 1; done
+		$$f -max_total_time=$(FUZZ_TIME) -timeout=30 tests/fuzz/corpus/$$n || exit 1; done

@@ -67,10 +67,14 @@ run_fuzz() {
 		name=$(basename "$f")
 		mkdir -p "tests/fuzz/corpus/$name"
 		work=$(mktemp -d)
-		if timeout $((FUZZ_SHORT + 180)) "$f" -max_total_time="$FUZZ_SHORT" -rss_limit_mb=2048 "$work" "tests/fuzz/corpus/$name" > "$logdir/$name.log" 2>&1; then
+		if timeout $((FUZZ_SHORT + 180)) "$f" -max_total_time="$FUZZ_SHORT" -timeout=30 -rss_limit_mb=2048 \
+			-artifact_prefix="$logdir/$name-" "$work" "tests/fuzz/corpus/$name" > "$logdir/$name.log" 2>&1; then
 			passed=$((passed + 1)); echo "ok   $name (${FUZZ_SHORT}s)"
 		else
-			failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name"; tail -30 "$logdir/$name.log"
+			failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name"
+			# the finding (sanitizer report, timeout, stack), not the last coverage lines
+			grep -E '^(==[0-9]+==|SUMMARY|ALARM|artifact_prefix|Test unit written| +#[0-9]+ )' "$logdir/$name.log" | head -40
+			tail -3 "$logdir/$name.log"
 		fi
 		rm -rf "$work"
 	done

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -691,6 +692,29 @@ test_block_flow(void **state)
 	cmdx_free(cx);
 }
 
+/* REP (ESC [ b) before anything was printed made libvterm 0.1.4 loop for
+ * ever (found by fuzz_cmdextract): the session process hung at 100% CPU.
+ * The alarm turns a hang into a failure. */
+static void
+test_rep_before_any_glyph(void **state)
+{
+	static const char out[] = "\033[b\033[0b\033[99999b$ ";
+	struct got g = {0};
+	struct cmdx *cx = cmdx_new(80, 24);
+
+	assert_non_null(cx);
+	alarm(20);
+	assert_int_equal(cmdx_output(cx, (const uint8_t *)out, sizeof(out) - 1, 1), 0);
+	feed_input(cx, (const uint8_t *)"ls\r", 3, 2, &g);
+	assert_int_equal(cmdx_output(cx, (const uint8_t *)"ls\r\n", 4, 3), 0);
+	alarm(0);
+	drain(cx, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.cmd[0], "ls");
+	got_free(&g);
+	cmdx_free(cx);
+}
+
 int
 main(void)
 {
@@ -706,6 +730,7 @@ main(void)
 	        cmocka_unit_test(test_resize),
 	        cmocka_unit_test(test_resize_scroll_region),
 	        cmocka_unit_test(test_bulk_then_command),
+	        cmocka_unit_test(test_rep_before_any_glyph),
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_corpus_split_output),
 	        cmocka_unit_test(test_corpus_without_markers),

@@ -464,6 +464,21 @@ test_keyframe_cache_sidecar(void **state)
 	unlink(path);
 }
 
+/* The player's emulator reads recorded target output: REP (ESC [ b) as
+ * the first output must not hang it (libvterm 0.1.4 looped for ever). */
+static void
+test_keyframe_rep_before_any_glyph(void **state)
+{
+	static const char out[] = "\033[b\033[0b\033[99999bok";
+	struct kf_term *t = NULL;
+
+	assert_int_equal(kf_term_new(80, 24, &t), 0);
+	alarm(20);
+	kf_term_write(t, out, sizeof(out) - 1);
+	alarm(0);
+	kf_term_free(t);
+}
+
 static int
 setup(void **state)
 {
@@ -486,6 +501,7 @@ main(void)
 	        cmocka_unit_test(test_keyframe_seek_equals_full_replay),
 	        cmocka_unit_test(test_keyframe_cache_file_bound_to_recording),
 	        cmocka_unit_test(test_keyframe_cache_sidecar),
+	        cmocka_unit_test(test_keyframe_rep_before_any_glyph),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
