@@ -32,7 +32,7 @@
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
 
-#define LISTENER_KILL_MARGIN_S 10  /* after shutdown_grace, before SIGKILL */
+#define LISTENER_KILL_MARGIN_S 10 /* after shutdown_grace, before SIGKILL */
 /* Pre-authentication limits (OpenSSH's MaxStartups): connections that have
  * not authenticated yet, in total (max_startups = start:rate:full, random
  * early drop between start and full) and per source address
