@@ -56,6 +56,10 @@ static const struct config_key config_keys[] = {
          OFF(max_startups)},
         {"max_startups_per_source", KEY_INT, 1, 1000, NULL, "16",
          "Unauthenticated connections allowed at once from one source address.", OFF(max_startups_per_source)},
+        {"sandbox", KEY_BOOL, 0, 0, NULL, "yes",
+         "Run the code that speaks SSH before authentication under seccomp, asking a monitor process for every "
+         "decision (yes/no; no only where the kernel lacks seccomp user notification, or under valgrind).",
+         OFF(sandbox)},
         {"max_sessions", KEY_INT, 1, 65536, NULL, "1024",
          "Connections served at once (one process each); more are closed at accept.", OFF(max_sessions)},
         {"penalty_failures", KEY_INT, 1, 100000, NULL, "20",

@@ -19,6 +19,7 @@ struct gh_config {
 	int max_startups[3];         /* start:rate:full (OpenSSH MaxStartups), unauthenticated connections */
 	int max_startups_per_source; /* unauthenticated connections from one address */
 	int max_sessions;            /* connections served at once */
+	int sandbox;                 /* privilege separation's seccomp sandbox (privsep.h) */
 	int penalty_failures;        /* failed logins (or grace expiries) from one address ... */
 	int penalty_window;          /* ... within this many seconds ... */
 	int penalty_time;            /* ... refuse that address for this many seconds */

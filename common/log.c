@@ -24,6 +24,22 @@ log_init(const char *ident, int to_stderr, enum log_level level)
 }
 
 void
+log_close(void)
+{
+	if (!log_state.to_stderr)
+		closelog();
+}
+
+void
+log_reopen(void)
+{
+	if (log_state.to_stderr)
+		return;
+	closelog();
+	openlog(log_state.ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+void
 log_set_level(enum log_level level)
 {
 	log_state.level = level;

@@ -15,6 +15,9 @@ enum log_level { LOG_LEVEL_FATAL, LOG_LEVEL_ERROR, LOG_LEVEL_INFO, LOG_LEVEL_VER
 
 /* ident: program name; to_stderr: 1 for stderr, 0 for syslog (LOG_AUTHPRIV). */
 void log_init(const char *ident, int to_stderr, enum log_level level);
+/* Disconnect from syslog, and connect again (around closing descriptors). */
+void log_close(void);
+void log_reopen(void);
 void log_set_level(enum log_level level);
 /* A prefix added to every message of this process (e.g. "conn 127.0.0.1:4000"). */
 void log_set_prefix(const char *prefix);

@@ -311,6 +311,19 @@ audit_sink_command(const struct audit_sink_command *c)
 }
 
 void
+audit_sink_forget(void)
+{
+	audit_set_sink(NULL, NULL);
+	if (sink.log_fd >= 0)
+		close(sink.log_fd);
+	if (sink.jsonl_fd >= 0)
+		close(sink.jsonl_fd);
+	sink.log_fd = -1;
+	sink.jsonl_fd = -1;
+	sink.installed = 0;
+}
+
+void
 audit_sink_install(const struct gh_config *cfg, const char *datadir)
 {
 	char path[4096];

@@ -19,6 +19,11 @@
 
 /* Register the sink (audit_set_sink) for this process. */
 void audit_sink_install(const struct gh_config *cfg, const char *datadir);
+/* Close the sink's descriptors and unregister it: the network child does
+ * this before closing what it inherited (a stale descriptor number would
+ * later write events into whatever file reuses it), and installs its own
+ * after authentication. */
+void audit_sink_forget(void);
 
 /* One command row (proxy/cmdctl.c), exported like an audit event with
  * MSGID "command" and "record":"command" in the JSON line. */

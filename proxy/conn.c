@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -31,6 +34,7 @@
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
 #include "proxy/kill.h"
+#include "proxy/privsep.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
 #include "proxy/srv-auth.h"
@@ -300,14 +304,121 @@ live_channels(const struct conn *c)
 /* Public key offers and signatures come through the server callback (the
  * message accessors for them are deprecated in 0.10); the state machine is
  * the same object as for keyboard-interactive. */
+/* Network child: one authentication step, decided by the monitor. The
+ * methods it allows from now on are set before libssh answers. */
+static int
+auth_step(struct conn *c, const struct auth_req *rq, struct auth_rep *rp)
+{
+	if (privsep_auth(c->mon_fd, rq, rp) != 0) {
+		error("the monitor does not answer: ending the connection");
+		c->auth_end = 1;
+		return ERR_IO;
+	}
+	ssh_set_auth_methods(c->srv, (int)rp->methods);
+	if (rp->exhausted || rp->audit_failed)
+		c->auth_end = 1;
+	if (rp->succeeded) {
+		c->auth_ok = 1;
+		snprintf(c->auth_name, sizeof(c->auth_name), "%s", rp->name);
+	}
+	return 0;
+}
+
+/* An SSH_REQUEST_AUTH message: 0 when answered, 1 for libssh's default
+ * (failure) reply. */
+static int
+auth_message(struct conn *c, ssh_message msg)
+{
+	struct auth_req *rq = calloc(1, sizeof(*rq));
+	struct auth_rep *rp = calloc(1, sizeof(*rp));
+	int method = ssh_message_subtype(msg), r = 1;
+	const char *user = ssh_message_auth_user(msg);
+
+	if (rq == NULL || rp == NULL || c->auth_ok || c->auth_end)
+		goto out;
+	if (method == SSH_AUTH_METHOD_INTERACTIVE && ssh_message_auth_kbdint_is_response(msg)) {
+		rq->kind = AREQ_RESPONSE;
+		rq->nanswers = ssh_userauth_kbdint_getnanswers(c->srv);
+		for (int i = 0; i < 2 && i < rq->nanswers; i++) {
+			const char *ans = ssh_userauth_kbdint_getanswer(c->srv, (unsigned)i);
+
+			/* An answer too long for the message counts as missing. */
+			if (ans != NULL && strlen(ans) < sizeof(rq->answer[i])) {
+				snprintf(rq->answer[i], sizeof(rq->answer[i]), "%s", ans);
+				rq->have_answer[i] = 1;
+			}
+		}
+	} else {
+		rq->kind = method == SSH_AUTH_METHOD_NONE          ? AREQ_NONE
+		           : method == SSH_AUTH_METHOD_INTERACTIVE ? AREQ_KBDINT
+		                                                   : AREQ_OTHER;
+		/* A name too long for the message is no user's: it stays empty. */
+		if (user != NULL && strlen(user) < sizeof(rq->user))
+			snprintf(rq->user, sizeof(rq->user), "%s", user);
+		else if (user != NULL)
+			snprintf(rq->user, sizeof(rq->user), "%s", "\x01too-long");
+	}
+	if (auth_step(c, rq, rp) != 0)
+		goto out;
+	switch (rp->kind) {
+	case AREP_PROMPTS: {
+		const char *p[2] = {rp->prompt[0], rp->prompt[1]};
+		char echo[2] = {0, 0};
+
+		if (ssh_message_auth_interactive_request(msg, "", rp->instruction, (unsigned)rp->nprompts, p, echo) ==
+		    SSH_OK)
+			r = 0;
+		else
+			error_f("cannot send keyboard-interactive request");
+		break;
+	}
+	case AREP_SUCCESS: r = ssh_message_auth_reply_success(msg, 0) == SSH_OK ? 0 : 1; break;
+	default: break;
+	}
+out:
+	if (rq != NULL) {
+		explicit_bzero(rq, sizeof(*rq)); /* answers: passwords, codes */
+		free(rq);
+	}
+	if (rp != NULL) {
+		explicit_bzero(rp, sizeof(*rp)); /* the enrolment secret */
+		free(rp);
+	}
+	return r;
+}
+
 static int
 on_auth_pubkey(ssh_session s, const char *user, struct ssh_key_struct *pubkey, char signature_state, void *ud)
 {
 	struct conn *c = ud;
 
-	if (c->state != CONN_AUTH)
+	struct auth_req *rq;
+	struct auth_rep *rp;
+	char *b64 = NULL;
+	const char *type;
+	int r = SSH_AUTH_DENIED;
+
+	if (c->state != CONN_AUTH || c->auth_ok || c->auth_end)
 		return SSH_AUTH_DENIED;
-	return srv_auth_pubkey(c->auth, user, pubkey, (enum ssh_publickey_state_e)signature_state);
+	rq = calloc(1, sizeof(*rq));
+	rp = calloc(1, sizeof(*rp));
+	type = ssh_key_type_to_char(ssh_key_type(pubkey));
+	if (rq == NULL || rp == NULL || type == NULL || ssh_pki_export_pubkey_base64(pubkey, &b64) != SSH_OK ||
+	    strlen(b64) >= sizeof(rq->key_b64) || strlen(type) >= sizeof(rq->key_type) ||
+	    strlen(user != NULL ? user : "") >= sizeof(rq->user))
+		goto out; /* too large to be a registered key: refused */
+	rq->kind = AREQ_PUBKEY;
+	snprintf(rq->user, sizeof(rq->user), "%s", user != NULL ? user : "");
+	snprintf(rq->key_type, sizeof(rq->key_type), "%s", type);
+	snprintf(rq->key_b64, sizeof(rq->key_b64), "%s", b64);
+	rq->key_state = signature_state;
+	if (auth_step(c, rq, rp) == 0)
+		r = rp->pk_result;
+out:
+	ssh_string_free_char(b64);
+	free(rq);
+	free(rp);
+	return r;
 }
 
 static ssh_channel
@@ -350,7 +461,7 @@ on_message(ssh_session s, ssh_message msg, void *ud)
 	case SSH_REQUEST_AUTH:
 		if (c->state != CONN_AUTH)
 			return 1;
-		return srv_auth_handle(c->auth, msg);
+		return auth_message(c, msg);
 	case SSH_REQUEST_CHANNEL_OPEN:
 		if (c->state != CONN_RUNNING)
 			return 1;
@@ -589,46 +700,182 @@ setup_signals(void)
 	return 0;
 }
 
+/* Network child: close every descriptor inherited from the listener but
+ * the two it needs (a database handle would survive the sandbox), and
+ * reconnect to syslog before the sandbox forbids it. */
+static void
+close_inherited(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	/* Descriptors kept in static state must go with their owners. */
+	audit_sink_forget();
+	log_close();
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+	log_reopen();
+}
+
+/* The database, opened by the monitor before authentication and by the
+ * network child after it. */
+static int
+open_store(struct conn *c)
+{
+	char path[4096];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/gatehouse.db", c->datadir);
+	if ((r = store_open(path, 0, &c->st)) != 0) {
+		error("cannot open %s: %s", path, gh_strerror(r));
+		return r;
+	}
+	/* Connection processes come and go: the last one to close would
+	 * checkpoint and truncate the WAL under an exclusive lock, making
+	 * concurrent readers (admin CLI, auditors) fail with "database is
+	 * locked". Automatic passive checkpoints during writes are enough. */
+	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	audit_sink_install(c->cfg, c->datadir);
+	return 0;
+}
+
+/* Network child: wait until the monitor has seen every factor pass, then
+ * load what the session needs (the monitor now lets files through). */
 static int
 authenticate(struct conn *c)
 {
+	int r;
+
 	c->state = CONN_AUTH;
 	ssh_set_auth_methods(c->srv, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
-	while (!srv_auth_succeeded(c->auth)) {
+	while (!c->auth_ok) {
 		ssh_event_dopoll(c->ev, 1000);
-		if (srv_auth_succeeded(c->auth))
+		if (c->auth_ok)
 			break;
-		if (srv_auth_exhausted(c->auth)) {
-			info("too many authentication failures");
+		if (c->auth_end) {
+			info("authentication ended: too many failures, or the audit trail cannot be written");
 			ssh_disconnect(c->srv);
 			return ERR_DENIED;
 		}
-		if (session_gone(c->srv) || conn_got_term || c->audit_failed)
+		if (session_gone(c->srv) || conn_got_term)
 			return ERR_DENIED;
 	}
-	alarm(0); /* authenticated: the login grace time no longer applies */
-	notify_authenticated();
-	c->user = srv_auth_take_user(c->auth);
-	if ((c->ssh_user = strdup(srv_auth_name(c->auth))) == NULL || target_spec_parse(c->ssh_user, &c->spec) != 0 ||
-	    c->user == NULL)
+	if ((r = open_store(c)) != 0)
+		return r;
+	if ((c->ssh_user = strdup(c->auth_name)) == NULL || target_spec_parse(c->ssh_user, &c->spec) != 0)
 		return ERR_INTERNAL;
+	if ((r = store_user_get(c->st, c->spec.user, &c->user)) != 0) {
+		error("cannot load the authenticated user %s: %s", c->spec.user, gh_strerror(r));
+		return r;
+	}
 	c->state = CONN_RUNNING;
 	return 0;
+}
+
+/* The monitor: decides authentication for the network child and answers
+ * its sandbox's questions until it exits. Returns the child's status. */
+static int
+monitor_run(struct conn *c, int mon_fd, pid_t child)
+{
+	struct auth_req *rq = calloc(1, sizeof(*rq));
+	struct auth_rep *rp = calloc(1, sizeof(*rp));
+	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r;
+
+	nfd = sandbox_receive_fd(mon_fd, 30000);
+	if (c->cfg->sandbox && nfd < 0) {
+		error("the network child did not enter its sandbox: connection closed");
+		goto stop;
+	}
+	if (rq == NULL || rp == NULL || open_store(c) != 0 || (c->auth = srv_auth_new(c)) == NULL)
+		goto stop;
+	while (!reaped) {
+		struct pollfd p[2] = {{.fd = mon_open ? mon_fd : -1, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
+
+		if (conn_got_term) {
+			conn_got_term = 0;
+			kill(child, SIGTERM);
+		}
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (nfd >= 0 && (p[1].revents & POLLIN))
+			sandbox_answer(nfd, child, authenticated);
+		else if (nfd >= 0 && p[1].revents != 0) {
+			close(nfd); /* no task left behind the filter: the child exited */
+			nfd = -1;
+		}
+		if (mon_open && p[0].revents != 0) {
+			r = privsep_read_request(mon_fd, rq);
+			if (r == 0) {
+				mon_open = 0; /* the child is exiting */
+			} else if (r == 1 && !authenticated) {
+				srv_auth_step(c->auth, rq, rp);
+				explicit_bzero(rq, sizeof(*rq));
+				if (rp->succeeded) {
+					authenticated = 1;
+					alarm(0); /* the login grace time no longer applies */
+					notify_authenticated();
+				}
+				if (privsep_send_reply(mon_fd, rp) != 0)
+					mon_open = 0;
+				explicit_bzero(rp, sizeof(*rp));
+				if (authenticated) {
+					/* Nothing more to decide: let go of what the
+					 * session does not need from us. */
+					srv_auth_free(c->auth);
+					c->auth = NULL;
+					store_close(c->st);
+					c->st = NULL;
+					secret_key_free(c->mkey);
+					c->mkey = NULL;
+				}
+			} else if (r != ERR_BUSY) {
+				error("malformed message from the network child: connection closed");
+				goto stop;
+			}
+		}
+		if (waitpid(child, &st, WNOHANG) == child)
+			reaped = 1;
+	}
+	goto wait;
+stop:
+	kill(child, SIGKILL);
+wait:
+	while (!reaped && waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	if (nfd >= 0)
+		close(nfd);
+	close(mon_fd);
+	free(rq);
+	free(rp);
+	srv_auth_free(c->auth);
+	store_close(c->st);
+	secret_key_free(c->mkey);
+	if (WIFSIGNALED(st)) {
+		/* 128 + signal tells the listener the session's row may have
+		 * been left active (listener.c closes such rows). */
+		info("network child %d killed by signal %d", (int)child, WTERMSIG(st));
+		return 128 + WTERMSIG(st);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 int
 conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datadir)
 {
 	struct conn conn, *c = &conn;
-	char path[4096], prefix[160];
+	char prefix[160];
 	long kex_timeout;
-	int one = 1;
-	int status = 1, grace, r;
+	int one = 1, sp[2];
+	int status = 1, grace;
+	pid_t monitor, child;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->datadir = datadir;
 	c->state = CONN_KEX;
+	c->mon_fd = -1;
 	c->next_chan_num = 1; /* 0 is the connection itself in recordings (docs/recording-format.md) */
 	if (setup_signals() != 0)
 		fatal("sigaction: %s", strerror(errno));
@@ -638,18 +885,40 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	snprintf(prefix, sizeof(prefix), "conn %.100s", c->source);
 	log_set_prefix(prefix);
 
-	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
-	if ((r = store_open(path, 0, &c->st)) != 0) {
-		error("cannot open %s: %s", path, gh_strerror(r));
+	/* Privilege separation (privsep.h): fork before anything is opened. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+		error("socketpair: %s", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	monitor = getpid();
+	if ((child = fork()) < 0) {
+		error("fork: %s", strerror(errno));
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return 1;
+	}
+	if (child > 0) {
+		close(fd);
+		close(sp[1]);
+		return monitor_run(c, sp[0], child);
+	}
+	close(sp[0]);
+	c->mon_fd = sp[1];
+	/* The network child ends with its monitor, and may not tell the
+	 * listener it authenticated: only the monitor knows. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != monitor)
+		_exit(1);
+	if (auth_notify_fd >= 0)
+		close(auth_notify_fd);
+	auth_notify_fd = -1;
+	close_inherited(fd, c->mon_fd);
+	if (cfg->sandbox ? sandbox_enter(c->mon_fd) != 0 : sandbox_skip(c->mon_fd) != 0) {
+		error("cannot enter the sandbox: connection closed");
 		close(fd);
 		goto out;
 	}
-	/* Connection processes come and go: the last one to close would
-	 * checkpoint and truncate the WAL under an exclusive lock, making
-	 * concurrent readers (admin CLI, auditors) fail with "database is
-	 * locked". Automatic passive checkpoints during writes are enough. */
-	sqlite3_db_config(store_db(c->st), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	audit_sink_install(cfg, datadir);
 	/* Interactive echo is a stream of tiny writes: without TCP_NODELAY,
 	 * Nagle's algorithm held some for 40-50 ms (bench echo p99). */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
@@ -666,8 +935,6 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 		error("cannot disable compression: %s", ssh_get_error(c->srv));
 		goto out;
 	}
-	if ((c->auth = srv_auth_new(c)) == NULL)
-		goto out;
 	c->srv_cb.userdata = c;
 	c->srv_cb.channel_open_request_session_function = on_channel_open;
 	c->srv_cb.auth_pubkey_function = on_auth_pubkey;

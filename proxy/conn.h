@@ -44,8 +44,12 @@ struct conn {
 	struct ssh_server_callbacks_struct srv_cb; /* must outlive the session */
 	char src_addr[64];
 	int src_port;
-	char source[96]; /* "ADDR:PORT" for audit events */
-	struct srv_auth *auth;
+	char source[96];       /* "ADDR:PORT" for audit events */
+	struct srv_auth *auth; /* monitor: the authentication state machine */
+	int mon_fd;            /* network child: the socket to the monitor (privsep.h) */
+	int auth_ok;           /* network child: the monitor saw every factor pass */
+	int auth_end;          /* network child: too many failures, or the monitor failed */
+	char auth_name[256];   /* network child: the user name that authenticated */
 
 	/* who, after authentication */
 	struct user_rec *user;

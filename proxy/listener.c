@@ -85,7 +85,8 @@ struct penalty {
 };
 
 static struct penalty penalties[PENALTY_SOURCES];
-static int penalty_blocks_new; /* a source got blocked: audit it from the loop */
+static int penalty_blocks_new;   /* a source got blocked: audit it from the loop */
+static int64_t stale_recheck_ms; /* monotonic ms of a second look for stale rows; 0 = none */
 static const char *listener_datadir;
 static const struct gh_config *listener_cfg;
 
@@ -209,7 +210,8 @@ reap_children(void)
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		abnormal |= WIFSIGNALED(status);
+		/* Killed, or its network child was (the monitor exits 128 + signal). */
+		abnormal |= WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
 		for (i = 0; i < max_children; i++) {
 			if (children[i].pid == pid) {
 				/* Its last reports ('F', 'G') may still be in the pipe when
@@ -228,9 +230,14 @@ reap_children(void)
 		else
 			debug("connection process %d exited %d", (int)pid, WEXITSTATUS(status));
 	}
-	/* A connection process that was killed left its sessions row active. */
-	if (abnormal && listener_datadir != NULL)
+	/* A connection process that was killed left its sessions row active.
+	 * When a monitor was killed, its network child gets SIGKILL at that
+	 * moment (PR_SET_PDEATHSIG) but may take a moment to die: look again
+	 * a little later. */
+	if (abnormal && listener_datadir != NULL) {
 		close_stale_sessions(listener_datadir);
+		stale_recheck_ms = time_mono_ms() + 2000;
+	}
 }
 
 static int
@@ -577,6 +584,10 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 		retention_tick(cfg, datadir);
 		if (got_chld)
 			reap_children();
+		if (stale_recheck_ms != 0 && time_mono_ms() >= stale_recheck_ms) {
+			stale_recheck_ms = 0;
+			close_stale_sessions(datadir);
+		}
 		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {
 			if (penalty_blocks_new)
 				audit_penalty(datadir);

@@ -79,6 +79,8 @@ struct srv_auth {
 	int failures;  /* failed attempts on this connection */
 	int64_t t0_ms; /* when the message being handled arrived */
 	int succeeded;
+	unsigned methods;     /* authentication methods offered now */
+	struct auth_rep *rep; /* the reply being built */
 };
 
 static const char PROMPT_PASSWORD[] = "Password: ";
@@ -94,6 +96,7 @@ srv_auth_new(struct conn *c)
 	if (a == NULL)
 		return NULL;
 	a->c = c;
+	a->methods = SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE;
 	return a;
 }
 
@@ -111,7 +114,7 @@ reset_attempt(struct srv_auth *a)
 	a->rounds = 0;
 	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
 	a->have_enrol_secret = 0;
-	ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE);
+	a->methods = SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE;
 }
 
 void
@@ -233,42 +236,43 @@ user_refusal(const struct srv_auth *a)
 }
 
 static int
-send_prompts(struct srv_auth *a, ssh_message msg, enum auth_phase phase, const char *instruction, unsigned n,
-             const char **prompts)
+send_prompts(struct srv_auth *a, enum auth_phase phase, const char *instruction, unsigned n, const char **prompts)
 {
-	char echo[2] = {0, 0};
+	struct auth_rep *rp = a->rep;
 
 	a->phase = phase;
 	a->expect_answers = n;
-	if (ssh_message_auth_interactive_request(msg, "", instruction != NULL ? instruction : "", n, prompts, echo) !=
-	    SSH_OK) {
-		error_f("cannot send keyboard-interactive request");
+	if (n > 2)
 		return 1;
-	}
+	rp->kind = AREP_PROMPTS;
+	snprintf(rp->instruction, sizeof(rp->instruction), "%s", instruction != NULL ? instruction : "");
+	rp->nprompts = (int)n;
+	for (unsigned i = 0; i < n; i++)
+		snprintf(rp->prompt[i], sizeof(rp->prompt[i]), "%s", prompts[i]);
 	return 0;
 }
 
 static int
-ask_code(struct srv_auth *a, ssh_message msg)
+ask_code(struct srv_auth *a)
 {
 	const char *p[1] = {PROMPT_CODE};
 
-	return send_prompts(a, msg, AP_CODE, NULL, 1, p);
+	return send_prompts(a, AP_CODE, NULL, 1, p);
 }
 
 static int
-ask_new_password(struct srv_auth *a, ssh_message msg, const char *instruction)
+ask_new_password(struct srv_auth *a, const char *instruction)
 {
 	const char *p[2] = {PROMPT_NEWPW, PROMPT_RETYPE};
 
-	return send_prompts(a, msg, AP_NEWPW, instruction, 2, p);
+	return send_prompts(a, AP_NEWPW, instruction, 2, p);
 }
 
 /* Show the otpauth:// URI (instruction; OpenSSH prints it through its log
  * function, which escapes non-ASCII and truncates at 1 KiB) and the QR code
  * (in the prompt, which OpenSSH prints as UTF-8 text). */
 static int
-ask_enrolment(struct srv_auth *a, ssh_message msg, const char *note)
+ask_enrolment(struct srv_auth *a, const char *note)
 {
 	char *b32 = NULL, *uri = NULL, *qr = NULL, *prompt = NULL;
 	char instruction[1024];
@@ -294,7 +298,7 @@ ask_enrolment(struct srv_auth *a, ssh_message msg, const char *note)
 		goto out;
 	}
 	p[0] = prompt;
-	r = send_prompts(a, msg, AP_ENROL, instruction, 1, p);
+	r = send_prompts(a, AP_ENROL, instruction, 1, p);
 out:
 	if (b32 != NULL)
 		secret_free(b32, strlen(b32));
@@ -358,7 +362,7 @@ fail_attempt(struct srv_auth *a, const char *method, const char *reason, int cou
 }
 
 static int
-succeed(struct srv_auth *a, ssh_message msg, const char *method)
+succeed(struct srv_auth *a, const char *method)
 {
 	if (store_user_record_success(a->c->st, a->user->id, time_now()) != 0)
 		error_f("cannot record the login of %s", a->user->name);
@@ -367,8 +371,7 @@ succeed(struct srv_auth *a, ssh_message msg, const char *method)
 	a->phase = AP_SUCCESS;
 	a->succeeded = 1;
 	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
-	if (ssh_message_auth_reply_success(msg, 0) != SSH_OK)
-		return 1;
+	a->rep->kind = AREP_SUCCESS;
 	return 0;
 }
 
@@ -380,26 +383,25 @@ method_name(const struct srv_auth *a)
 
 /* The transition after a factor passed: the next round, or success. */
 static int
-advance(struct srv_auth *a, ssh_message msg)
+advance(struct srv_auth *a)
 {
 	if (a->doomed || a->first == AF_NONE || a->user == NULL)
 		return fail_attempt(a, "keyboard-interactive", a->fail_reason[0] ? a->fail_reason : "incomplete", 0);
 	if (a->user->has_totp && !a->totp_ok)
-		return ask_code(a, msg);
+		return ask_code(a);
 	if (a->first == AF_PASSWORD && a->must_change && !a->pw_changed) {
 		a->rounds = 0;
-		return ask_new_password(a, msg, "Your password is temporary or has expired and must be changed now.");
+		return ask_new_password(a, "Your password is temporary or has expired and must be changed now.");
 	}
 	if (!a->user->has_totp && a->c->cfg->bench_totp_off) {
 		/* bench_allow_no_totp: throwaway benchmark data only (documented). */
-		return succeed(a, msg,
-		               a->first == AF_PUBKEY ? "publickey (no totp: bench)" : "password (no totp: bench)");
+		return succeed(a, a->first == AF_PUBKEY ? "publickey (no totp: bench)" : "password (no totp: bench)");
 	}
 	if (!a->user->has_totp) {
 		a->rounds = 0;
-		return ask_enrolment(a, msg, NULL);
+		return ask_enrolment(a, NULL);
 	}
-	return succeed(a, msg, method_name(a));
+	return succeed(a, method_name(a));
 }
 
 static void
@@ -523,7 +525,7 @@ out:
 }
 
 static int
-on_new_password(struct srv_auth *a, ssh_message msg, const char *pw1, const char *pw2)
+on_new_password(struct srv_auth *a, const char *pw1, const char *pw2)
 {
 	const struct gh_config *cfg = a->c->cfg;
 	struct pw_policy pol;
@@ -555,7 +557,7 @@ on_new_password(struct srv_auth *a, ssh_message msg, const char *pw1, const char
 		if (++a->rounds >= AUTH_MAX_ROUNDS)
 			return fail_attempt(a, "keyboard-interactive", "password change refused too often", 0);
 		snprintf(note, sizeof(note), "Password not changed: %s.", why);
-		return ask_new_password(a, msg, note);
+		return ask_new_password(a, note);
 	}
 	r = password_hash(pw1, &hash);
 	if (r == 0)
@@ -568,11 +570,11 @@ on_new_password(struct srv_auth *a, ssh_message msg, const char *pw1, const char
 	}
 	audit_attempt(a, "auth.password_change", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
 	a->pw_changed = 1;
-	return advance(a, msg);
+	return advance(a);
 }
 
 static int
-on_enrol_code(struct srv_auth *a, ssh_message msg, const char *code)
+on_enrol_code(struct srv_auth *a, const char *code)
 {
 	struct secret_key *k = conn_master_key(a->c);
 	uint8_t *sealed = NULL;
@@ -584,7 +586,7 @@ on_enrol_code(struct srv_auth *a, ssh_message msg, const char *code)
 	if (r != 0) {
 		if (++a->rounds >= AUTH_MAX_ROUNDS)
 			return fail_attempt(a, "keyboard-interactive", "enrolment code wrong too often", 1);
-		return ask_enrolment(a, msg, "That code was not right; try again with the next one.");
+		return ask_enrolment(a, "That code was not right; try again with the next one.");
 	}
 	if (k == NULL ||
 	    secret_seal(k, "users", a->user->id, a->enrol_secret, sizeof(a->enrol_secret), &sealed, &slen) != 0 ||
@@ -598,15 +600,14 @@ on_enrol_code(struct srv_auth *a, ssh_message msg, const char *code)
 	a->user->totp_last_step = step;
 	a->totp_ok = 1;
 	audit_attempt(a, "auth.totp_enrol", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
-	return advance(a, msg);
+	return advance(a);
 }
 
 /* An INFO_RESPONSE: exactly as many answers as prompts, then the phase's check. */
 static int
-on_kbdint_response(struct srv_auth *a, ssh_message msg)
+on_kbdint_response(struct srv_auth *a, const struct auth_req *rq)
 {
-	ssh_session s = a->c->srv;
-	int n = ssh_userauth_kbdint_getnanswers(s);
+	int n = rq->nanswers;
 	const char *ans0, *ans1;
 	const char *why;
 
@@ -614,8 +615,8 @@ on_kbdint_response(struct srv_auth *a, ssh_message msg)
 		return fail_attempt(a, "keyboard-interactive", "response without a request", 0);
 	if (n < 0 || (unsigned)n != a->expect_answers)
 		return fail_attempt(a, "keyboard-interactive", "answer count differs from prompt count", 0);
-	ans0 = ssh_userauth_kbdint_getanswer(s, 0);
-	ans1 = n > 1 ? ssh_userauth_kbdint_getanswer(s, 1) : NULL;
+	ans0 = n > 0 && rq->have_answer[0] ? rq->answer[0] : NULL;
+	ans1 = n > 1 && rq->have_answer[1] ? rq->answer[1] : NULL;
 	if (ans0 == NULL || (n > 1 && ans1 == NULL))
 		return fail_attempt(a, "keyboard-interactive", "missing answer", 0);
 
@@ -623,8 +624,8 @@ on_kbdint_response(struct srv_auth *a, ssh_message msg)
 	case AP_PASSWORD:
 		check_password(a, ans0);
 		if (a->doomed)
-			return ask_code(a, msg); /* same next prompt as for a good password */
-		return advance(a, msg);
+			return ask_code(a); /* same next prompt as for a good password */
+		return advance(a);
 	case AP_CODE:
 		if (a->doomed)
 			return fail_attempt(a, "keyboard-interactive", a->fail_reason, 1);
@@ -633,9 +634,9 @@ on_kbdint_response(struct srv_auth *a, ssh_message msg)
 		if ((why = check_code(a, ans0)) != NULL)
 			return fail_attempt(a, method_name(a), why, 1);
 		a->totp_ok = 1;
-		return advance(a, msg);
-	case AP_NEWPW: return on_new_password(a, msg, ans0, ans1);
-	case AP_ENROL: return on_enrol_code(a, msg, ans0);
+		return advance(a);
+	case AP_NEWPW: return on_new_password(a, ans0, ans1);
+	case AP_ENROL: return on_enrol_code(a, ans0);
 	default: break;
 	}
 	return fail_attempt(a, "keyboard-interactive", "unexpected phase", 0);
@@ -662,17 +663,22 @@ pubkey_matches(const struct srv_auth *a, ssh_key offered)
 	return match;
 }
 
-int
-srv_auth_pubkey(struct srv_auth *a, const char *user, ssh_key key, enum ssh_publickey_state_e state)
+/* A public key offer (state NONE) or signed request (libssh checked the
+ * signature: state VALID). Returns an SSH_AUTH_* answer. */
+static int
+on_pubkey(struct srv_auth *a, const struct auth_req *rq)
 {
-	int match;
+	ssh_key key = NULL;
+	int match, state = rq->key_state;
 	const char *why;
 
-	a->t0_ms = time_mono_ms();
 	if (a->succeeded)
 		return SSH_AUTH_DENIED;
-	bind_user(a, user);
+	bind_user(a, rq->user);
+	if (ssh_pki_import_pubkey_base64(rq->key_b64, ssh_key_type_from_name(rq->key_type), &key) != SSH_OK)
+		key = NULL;
 	match = pubkey_matches(a, key);
+	ssh_key_free(key);
 	if (a->phase != AP_IDLE)
 		reset_attempt(a);
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
@@ -691,27 +697,25 @@ srv_auth_pubkey(struct srv_auth *a, const char *user, ssh_key key, enum ssh_publ
 		doom(a, why);
 	}
 	a->first = AF_PUBKEY;
-	ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_INTERACTIVE);
+	a->methods = SSH_AUTH_METHOD_INTERACTIVE;
 	debug("public key accepted for %s; second factor required", actor_of(a));
 	return SSH_AUTH_PARTIAL;
 }
 
-int
-srv_auth_handle(struct srv_auth *a, ssh_message msg)
+static int
+on_request(struct srv_auth *a, const struct auth_req *rq)
 {
-	int method = ssh_message_subtype(msg);
 	const char *p[1] = {PROMPT_PASSWORD};
 
-	a->t0_ms = time_mono_ms();
 	if (a->succeeded)
 		return 1;
-	if (method == SSH_AUTH_METHOD_INTERACTIVE && ssh_message_auth_kbdint_is_response(msg))
-		return on_kbdint_response(a, msg);
+	if (rq->kind == AREQ_RESPONSE)
+		return on_kbdint_response(a, rq);
 
-	bind_user(a, ssh_message_auth_user(msg));
-	switch (method) {
-	case SSH_AUTH_METHOD_NONE: return 1; /* lists the methods */
-	case SSH_AUTH_METHOD_INTERACTIVE:
+	bind_user(a, rq->user);
+	switch (rq->kind) {
+	case AREQ_NONE: return 1; /* lists the methods */
+	case AREQ_KBDINT:
 		/* A new request restarts the round (the client gave up on the
 		 * previous one); a public key that passed stays the first factor. */
 		if (a->phase != AP_IDLE) {
@@ -725,17 +729,58 @@ srv_auth_handle(struct srv_auth *a, ssh_message msg)
 				a->first = f;
 				a->doomed = doomed;
 				memcpy(a->fail_reason, reason, sizeof(reason));
-				ssh_set_auth_methods(a->c->srv, SSH_AUTH_METHOD_INTERACTIVE);
+				a->methods = SSH_AUTH_METHOD_INTERACTIVE;
 			}
 		}
 		if (a->first == AF_PUBKEY) {
 			if (a->doomed)
-				return ask_code(a, msg);
-			return advance(a, msg);
+				return ask_code(a);
+			return advance(a);
 		}
-		return send_prompts(a, msg, AP_PASSWORD, NULL, 1, p);
+		return send_prompts(a, AP_PASSWORD, NULL, 1, p);
 	default:
 		/* password, hostbased, gssapi: not offered. */
 		return fail_attempt(a, "other", "method not offered", 0);
 	}
+}
+
+void
+srv_auth_step(struct srv_auth *a, const struct auth_req *rq, struct auth_rep *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->kind = AREP_DEFAULT;
+	a->rep = rp;
+	a->t0_ms = time_mono_ms();
+	if (rq->kind == AREQ_PUBKEY) {
+		rp->kind = AREP_PUBKEY;
+		rp->pk_result = on_pubkey(a, rq);
+	} else if (on_request(a, rq) != 0) {
+		rp->kind = AREP_DEFAULT;
+	}
+	a->rep = NULL;
+	rp->methods = a->methods;
+	rp->succeeded = a->succeeded;
+	rp->exhausted = srv_auth_exhausted(a);
+	rp->audit_failed = a->c->audit_failed;
+	if (a->succeeded && a->bound_name != NULL)
+		snprintf(rp->name, sizeof(rp->name), "%s", a->bound_name);
+}
+
+int
+auth_req_sanitize(struct auth_req *rq)
+{
+	rq->user[sizeof(rq->user) - 1] = '\0';
+	rq->key_type[sizeof(rq->key_type) - 1] = '\0';
+	rq->key_b64[sizeof(rq->key_b64) - 1] = '\0';
+	for (int i = 0; i < 2; i++) {
+		rq->answer[i][sizeof(rq->answer[i]) - 1] = '\0';
+		rq->have_answer[i] = rq->have_answer[i] != 0;
+	}
+	if (rq->kind < AREQ_NONE || rq->kind > AREQ_PUBKEY)
+		return -1;
+	if (rq->nanswers < -1 || rq->nanswers > 64)
+		rq->nanswers = -1;
+	if (rq->key_state != SSH_PUBLICKEY_STATE_NONE && rq->key_state != SSH_PUBLICKEY_STATE_VALID)
+		rq->key_state = SSH_PUBLICKEY_STATE_WRONG;
+	return 0;
 }

@@ -191,6 +191,9 @@ gh_data_init() {
 	# Connection processes get shutdown_grace seconds after the SIGTERM of
 	# the cleanup: keep it short so that none outlives the scenario.
 	gh_conf 'shutdown_grace = 2'
+	# valgrind cannot run a program under a seccomp filter that sends
+	# its own syscalls to another process (security.md, "Sandbox").
+	{ [ "${GH_VALGRIND:-0}" = 1 ] || [ "${GH_SANDBOX:-yes}" = no ]; } && gh_conf 'sandbox = no'
 	for line in "$@"; do
 		gh_conf "$line"
 	done
