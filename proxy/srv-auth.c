@@ -1,11 +1,12 @@
-/* Operator authentication state machine.
+/* Operator authentication state machine, run by the monitor (privsep.h).
  *
  * libssh 0.10 has no keyboard-interactive callback: every SSH_REQUEST_AUTH
- * message reaches srv_auth_handle() through the session's message callback.
- * An INFO_RESPONSE carries no user name, so the user name and the phase of
- * the attempt are bound here, to this connection; a request with another
- * user name resets everything (Warpgate CVE-2023-48712 let state leak from
- * one user name to another).
+ * message reaches the network child's message callback, which turns it into
+ * an auth_req for srv_auth_step() here and applies the auth_rep it gets
+ * back (conn.c auth_message). An INFO_RESPONSE carries no user name, so
+ * the user name and the phase of the attempt are bound here, to this
+ * connection; a request with another user name resets everything
+ * (Warpgate CVE-2023-48712 let state leak from one user name to another).
  *
  * Keyboard-interactive rounds, in order (each one INFO_REQUEST):
  *
@@ -128,33 +129,12 @@ srv_auth_free(struct srv_auth *a)
 	free(a);
 }
 
-int
-srv_auth_succeeded(const struct srv_auth *a)
-{
-	return a->succeeded;
-}
-
-int
+static int
 srv_auth_exhausted(const struct srv_auth *a)
 {
 	int max = a->c->cfg->max_auth_tries > 0 ? a->c->cfg->max_auth_tries : 6;
 
 	return a->failures >= max;
-}
-
-const char *
-srv_auth_name(const struct srv_auth *a)
-{
-	return a->bound_name;
-}
-
-struct user_rec *
-srv_auth_take_user(struct srv_auth *a)
-{
-	struct user_rec *u = a->user;
-
-	a->user = NULL;
-	return u;
 }
 
 /* The actor of audit events: the account part of what was typed. */

@@ -75,13 +75,4 @@ void srv_auth_step(struct srv_auth *a, const struct auth_req *rq, struct auth_re
  * counts and kinds in range. Returns 0, or -1 when it makes no sense. */
 int auth_req_sanitize(struct auth_req *rq);
 
-/* Every factor passed and success was sent. */
-int srv_auth_succeeded(const struct srv_auth *a);
-/* Too many failures on this connection: disconnect. */
-int srv_auth_exhausted(const struct srv_auth *a);
-/* The user name (as sent, "alice@root@web01") that succeeded. */
-const char *srv_auth_name(const struct srv_auth *a);
-/* Hands the authenticated user's record to the caller. */
-struct user_rec *srv_auth_take_user(struct srv_auth *a);
-
 #endif
