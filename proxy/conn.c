@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -23,7 +24,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <malloc.h>
 #include <libssh/callbacks.h>
 
 #include "common/audit.h"
