@@ -465,13 +465,26 @@ cmdx_vt_write(struct cmdx *cx, const char *p, size_t n)
 		}
 		unsigned char c = (unsigned char)p[i];
 		if (cx->csi_state == 1) {
-			cx->csi_state = c == '[' ? 2 : c == 0x1b ? 1 : 0;
+			/* After ESC libvterm 0.1.4 executes C0 controls, ignores
+			 * DEL and bytes >= 0x80, collects intermediates, and
+			 * starts a CSI at '[' even after intermediates (ESC LF [
+			 * and ESC ( [ are CSIs: found by fuzz_cmdextract, the
+			 * separators of such a CSI reached libvterm unguarded).
+			 * CAN and SUB abandon the sequence. */
+			if (c == '[')
+				cx->csi_state = 2;
+			else if (c == 0x18 || c == 0x1a)
+				cx->csi_state = 0;
+			else if (c >= 0x30 && c <= 0x7e)
+				cx->csi_state = 0;
 			cx->csi_args = 0;
 			i++;
 			continue;
 		}
 		if (c == 0x1b) {
 			cx->csi_state = 1;
+		} else if (c == 0x18 || c == 0x1a || c >= 0x80) {
+			cx->csi_state = 0; /* libvterm abandons the CSI */
 		} else if (c == ';' || c == ':') {
 			if (++cx->csi_args > CSI_SAFE_ARGS) {
 				if (i > from)

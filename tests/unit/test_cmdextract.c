@@ -715,6 +715,21 @@ test_rep_before_any_glyph(void **state)
 	cmdx_free(cx);
 }
 
+/* ESC, a control, then '[' is a CSI for libvterm 0.1.4 (as is ESC ( [):
+ * its separators must be guarded like any CSI's (more than 16 overflow
+ * libvterm's argument array; found by fuzz_cmdextract, ASan fails here
+ * without the guard). */
+static void
+test_csi_after_control_in_esc(void **state)
+{
+	static const char out[] = "\033\n[;;;;;;;;;;;;;;;;4\033[?2004h\033([;;;;;;;;;;;;;;;;4\033[?2004l$ ";
+	struct cmdx *cx = cmdx_new(80, 24);
+
+	assert_non_null(cx);
+	assert_int_equal(cmdx_output(cx, (const uint8_t *)out, sizeof(out) - 1, 1), 0);
+	cmdx_free(cx);
+}
+
 int
 main(void)
 {
@@ -731,6 +746,7 @@ main(void)
 	        cmocka_unit_test(test_resize_scroll_region),
 	        cmocka_unit_test(test_bulk_then_command),
 	        cmocka_unit_test(test_rep_before_any_glyph),
+	        cmocka_unit_test(test_csi_after_control_in_esc),
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_corpus_split_output),
 	        cmocka_unit_test(test_corpus_without_markers),
