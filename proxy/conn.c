@@ -775,6 +775,22 @@ authenticate(struct conn *c)
 	return 0;
 }
 
+/* Before authentication a refused syscall means the network child tried
+ * what libssh never does: someone may control it. Logged each time,
+ * audited once per connection (an attacker's loop must not flood the
+ * trail). */
+static void
+monitor_audit_refusal(struct conn *c, const char *syscall, unsigned n)
+{
+	char detail[128];
+
+	info("sandbox: refused %s before authentication", syscall);
+	if (n > 0 || c->st == NULL)
+		return;
+	snprintf(detail, sizeof(detail), "{\"syscall\":\"%s\"}", syscall);
+	conn_audit(c, "-", "sandbox.refuse", "connection", "blocked", AUDIT_HIGH, detail);
+}
+
 /* The monitor: decides authentication for the network child and answers
  * its sandbox's questions until it exits. Returns the child's status. */
 static int
@@ -783,6 +799,8 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 	struct auth_req *rq = calloc(1, sizeof(*rq));
 	struct auth_rep *rp = calloc(1, sizeof(*rp));
 	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r;
+	unsigned nrefused = 0;
+	char refused[64];
 
 	nfd = sandbox_receive_fd(mon_fd, 30000);
 	if (c->cfg->sandbox && nfd < 0) {
@@ -800,9 +818,17 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 		}
 		if (poll(p, 2, 1000) < 0 && errno != EINTR)
 			break;
-		if (nfd >= 0 && (p[1].revents & POLLIN))
-			sandbox_answer(nfd, child, authenticated);
-		else if (nfd >= 0 && p[1].revents != 0) {
+		if (nfd >= 0 && (p[1].revents & POLLIN)) {
+			if (sandbox_answer(nfd, child, authenticated, refused, sizeof(refused)) != 0) {
+				/* Unusable: closing it fails the child's next
+				 * decided syscall (ENOSYS), never lets it pass. */
+				error("sandbox: the notification descriptor failed");
+				close(nfd);
+				nfd = -1;
+			} else if (refused[0] != '\0') {
+				monitor_audit_refusal(c, refused, nrefused++);
+			}
+		} else if (nfd >= 0 && p[1].revents != 0) {
 			close(nfd); /* no task left behind the filter: the child exited */
 			nfd = -1;
 		}
@@ -836,6 +862,9 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 				}
 			} else if (r != ERR_BUSY) {
 				error("malformed message from the network child: connection closed");
+				if (c->st != NULL)
+					conn_audit(c, "-", "sandbox.violation", "connection", "blocked", AUDIT_HIGH,
+					           "{\"reason\":\"malformed message to the monitor\"}");
 				goto stop;
 			}
 		}

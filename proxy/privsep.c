@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -30,7 +31,7 @@
 /* Refused always (EPERM): reading or steering other processes, kernel
  * attack surface nobody here needs, and what could undo the sandbox's
  * point (a descriptor taken from another process). */
-static const char *const refused[] = {
+static const char *const refused_always[] = {
 #ifndef GH_SANITIZER
         /* LeakSanitizer stops the process's threads with ptrace at exit. */
         "ptrace",
@@ -178,7 +179,8 @@ sandbox_enter(int mon_fd)
 	}
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
 		return ERR_NOMEM;
-	if (add_rules(ctx, refused, sizeof(refused) / sizeof(refused[0]), SCMP_ACT_ERRNO(EPERM)) != 0 ||
+	if (add_rules(ctx, refused_always, sizeof(refused_always) / sizeof(refused_always[0]), SCMP_ACT_ERRNO(EPERM)) !=
+	            0 ||
 	    add_rules(ctx, decided, sizeof(decided) / sizeof(decided[0]), SCMP_ACT_NOTIFY) != 0)
 		goto out;
 	if (seccomp_load(ctx) != 0) {
@@ -271,12 +273,13 @@ allowed_preauth(const struct seccomp_notif *req, pid_t child)
 }
 
 int
-sandbox_answer(int notify_fd, pid_t child, int authenticated)
+sandbox_answer(int notify_fd, pid_t child, int authenticated, char *refused, size_t refusedlen)
 {
 	struct seccomp_notif *req = NULL;
 	struct seccomp_notif_resp *resp = NULL;
 	int r = -1;
 
+	refused[0] = '\0';
 	if (seccomp_notify_alloc(&req, &resp) != 0)
 		return -1;
 	if (seccomp_notify_receive(notify_fd, req) != 0) {
@@ -295,7 +298,7 @@ sandbox_answer(int notify_fd, pid_t child, int authenticated)
 
 		resp->error = -EACCES;
 		resp->flags = 0;
-		info("sandbox: refused %s before authentication", name != NULL ? name : "?");
+		snprintf(refused, refusedlen, "%s", name != NULL ? name : "?");
 		free(name);
 	}
 	/* ENOENT: the child was killed while we decided. */

@@ -42,8 +42,9 @@ int sandbox_receive_fd(int mon_fd, int timeout_ms);
 
 /* Monitor: answer one pending notification of child. Before
  * authentication only signals to the child itself pass; after it,
- * everything. 0, or -1 when the descriptor is gone (child exited). */
-int sandbox_answer(int notify_fd, pid_t child, int authenticated);
+ * everything. A refused syscall's name goes to refused ("" when none was
+ * refused). 0, or -1 when the descriptor is unusable. */
+int sandbox_answer(int notify_fd, pid_t child, int authenticated, char *refused, size_t refusedlen);
 
 /* Network child: one authentication step decided by the monitor. 0 or a
  * gh_err (the monitor is gone: end the connection). */

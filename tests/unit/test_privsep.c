@@ -56,8 +56,8 @@ child_probe(int mon, const char *secret)
 static void
 test_sandbox_refuses_until_authenticated(void **state)
 {
-	char path[] = "/tmp/gh-privsep.XXXXXX", got;
-	int sp[2], nfd, authenticated = 0, st;
+	char path[] = "/tmp/gh-privsep.XXXXXX", got, refused[64];
+	int sp[2], nfd, authenticated = 0, st, nrefused = 0;
 	pid_t pid;
 
 	(void)state;
@@ -76,8 +76,11 @@ test_sandbox_refuses_until_authenticated(void **state)
 		struct pollfd p[2] = {{.fd = sp[0], .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
 
 		assert_true(poll(p, 2, 10000) > 0);
-		if (p[1].revents & POLLIN)
-			assert_int_equal(sandbox_answer(nfd, pid, authenticated), 0);
+		if (p[1].revents & POLLIN) {
+			assert_int_equal(sandbox_answer(nfd, pid, authenticated, refused, sizeof(refused)), 0);
+			if (refused[0] != '\0')
+				nrefused++;
+		}
 		if (p[0].revents & POLLIN) {
 			assert_int_equal(read(sp[0], &got, 1), 1);
 			if (phase == 0) {
@@ -95,10 +98,12 @@ test_sandbox_refuses_until_authenticated(void **state)
 		struct pollfd p = {.fd = nfd, .events = POLLIN};
 
 		if (poll(&p, 1, 100) > 0 && (p.revents & POLLIN))
-			sandbox_answer(nfd, pid, authenticated);
+			sandbox_answer(nfd, pid, authenticated, refused, sizeof(refused));
 	}
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+	/* open x2, socket, unlink, kill of the parent: each one named */
+	assert_int_equal(nrefused, 5);
 	close(nfd);
 	close(sp[0]);
 	unlink(path);
