@@ -18,6 +18,7 @@
 #include "common/utf8.h"
 #include "recorder/keyframe.h"
 #include "recorder/rec-reader.h"
+#include "recorder/vtguard.h"
 #include "player/play-int.h"
 #include "player/play.h"
 
@@ -236,12 +237,10 @@ seek_to(struct player *p, uint64_t off)
 static void
 sgr_color(struct out *o, const VTermColor *c, int bg)
 {
-	if (bg ? VTERM_COLOR_IS_DEFAULT_BG(c) : VTERM_COLOR_IS_DEFAULT_FG(c))
-		out_fmt(o, "\033[%dm", bg ? 49 : 39);
-	else if (VTERM_COLOR_IS_INDEXED(c))
-		out_fmt(o, "\033[%d;5;%um", bg ? 48 : 38, c->indexed.idx);
-	else
-		out_fmt(o, "\033[%d;2;%u;%u;%um", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
+	char q[40];
+
+	vt_sgr_color(q, sizeof(q), c, bg);
+	out_fmt(o, "%s", q);
 }
 
 static void

@@ -105,12 +105,10 @@ seq_flush(struct kf_term *t, struct seq *s)
 static void
 seq_color(struct seq *s, const VTermColor *c, int bg)
 {
-	if (bg ? VTERM_COLOR_IS_DEFAULT_BG(c) : VTERM_COLOR_IS_DEFAULT_FG(c))
-		seq_add(s, "\033[%dm", bg ? 49 : 39);
-	else if (VTERM_COLOR_IS_INDEXED(c))
-		seq_add(s, "\033[%d;5;%um", bg ? 48 : 38, c->indexed.idx);
-	else
-		seq_add(s, "\033[%d;2;%u;%u;%um", bg ? 48 : 38, c->rgb.red, c->rgb.green, c->rgb.blue);
+	char q[40];
+
+	vt_sgr_color(q, sizeof(q), c, bg);
+	seq_add(s, "%s", q);
 }
 
 /* SGR for a pen. Every attribute is named so the result does not depend

@@ -1,9 +1,12 @@
-/* Guards around libvterm 0.1.4 shared by its two users, the command
- * extractor (cmdx-screen.c) and the player's emulator (keyframe*.c).
+/* What the users of libvterm 0.1.4 share: the command extractor
+ * (cmdx-screen.c), the player's emulator (keyframe*.c) and its terminal
+ * output (player/tty.c).
  * The target's output is untrusted: it must never make libvterm loop,
  * overflow or read outside its buffers. */
 #ifndef GATEHOUSE_RECORDER_VTGUARD_H
 #define GATEHOUSE_RECORDER_VTGUARD_H
+
+#include <stddef.h>
 
 #include <vterm.h>
 
@@ -23,5 +26,9 @@
  * Printing one character sets the width for the terminal's life (a reset
  * keeps it); the reset that follows erases it again. */
 void vt_prime(VTerm *vt);
+
+/* One colour of a pen as a whole SGR sequence (default, indexed or RGB),
+ * into buf; a sequence on its own keeps libvterm's 16-argument limit. */
+void vt_sgr_color(char *buf, size_t len, const VTermColor *c, int bg);
 
 #endif
