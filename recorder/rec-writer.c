@@ -40,6 +40,14 @@
  * timer that fires a little early still flushes on that tick. */
 #define REC_TICK_SLACK_US (50ull * 1000)
 #define REC_LEVEL         3
+/* A frame that follows one filled to max_frame_bytes in under
+ * REC_BULK_FRAME_US is bulk data (a transfer, a large cat), not typing: it
+ * is compressed at level 1, about 30 % less CPU on text and 45 % less on
+ * incompressible data than level 3 for 7 % more bytes (bench/rec-bench.c,
+ * docs/performance.md). Interactive frames, where the size target lives,
+ * never fill that fast and keep level 3. */
+#define REC_LEVEL_BULK    1
+#define REC_BULK_FRAME_US (10ull * 1000 * 1000)
 #define REC_WINDOW_LOG    20
 /* Level 3's match tables sized for 1 MiB frames rather than zstd's default
  * (hashLog 17, chainLog 16): a quarter of the memory, faster on bulk data
@@ -52,6 +60,8 @@ struct rec_writer {
 	int err;                                  /* first failure, returned by every later call */
 	int closed;                               /* rec_writer_close done */
 	int level;                                /* zstd level for new frames */
+	int bulk_level;                           /* ... after a frame that filled fast */
+	int bulk;                                 /* the previous frame filled in under REC_BULK_FRAME_US */
 	uint8_t file_header[REC_FILE_HEADER_LEN]; /* payload of the file-header frame */
 	uint8_t head[32];                         /* chain head over the completed frames */
 	uint64_t frames;                          /* completed frames */
@@ -177,6 +187,8 @@ release_compressor(struct rec_writer *w)
 static int
 acquire_compressor(struct rec_writer *w)
 {
+	int level = w->bulk ? w->bulk_level : w->level;
+
 	if (w->cctx == NULL) {
 		if ((w->cctx = ZSTD_createCCtx_advanced(map_mem)) == NULL)
 			return fail(w, ERR_NOMEM);
@@ -185,11 +197,11 @@ acquire_compressor(struct rec_writer *w)
 	}
 	/* A bounded window keeps the compressor near 1-2 MiB however long the
 	 * frame; the checksum lets plain zstd detect a corrupt frame too. */
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)) ||
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_windowLog, REC_WINDOW_LOG)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
-	    (w->level == REC_LEVEL && (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_hashLog, REC_HASH_LOG)) ||
-	                               ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_chainLog, REC_CHAIN_LOG)))))
+	    (level == REC_LEVEL && (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_hashLog, REC_HASH_LOG)) ||
+	                            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_chainLog, REC_CHAIN_LOG)))))
 		return fail(w, ERR_INTERNAL);
 	if (w->out == NULL) {
 		w->out_cap = ZSTD_CStreamOutSize();
@@ -334,8 +346,11 @@ append(struct rec_writer *w, unsigned type, uint32_t channel, const void *data, 
 
 	/* An old frame is ended before the record, not after it, so a record
 	 * after a long pause opens a fresh frame stamped with its own time. */
-	if (w->in_frame && frame_too_old(w, t) && (r = frame_end(w, t, 0)) != 0)
-		return r;
+	if (w->in_frame && frame_too_old(w, t)) {
+		w->bulk = 0;
+		if ((r = frame_end(w, t, 0)) != 0)
+			return r;
+	}
 	if (!w->in_frame) {
 		if ((r = frame_begin(w, t)) != 0)
 			return r;
@@ -349,8 +364,10 @@ append(struct rec_writer *w, unsigned type, uint32_t channel, const void *data, 
 		w->pending = 1;
 		w->pending_since_us = t;
 	}
-	if (w->frame_raw >= w->max_frame_bytes)
+	if (w->frame_raw >= w->max_frame_bytes) {
+		w->bulk = t - w->frame_first_us < REC_BULK_FRAME_US;
 		return frame_end(w, t, 0);
+	}
 	if (t - w->pending_since_us >= REC_FLUSH_US)
 		return flush_pending(w, t);
 	return 0;
@@ -406,8 +423,10 @@ rec_tick_at(struct rec_writer *w, uint64_t now_us)
 		return 0;
 	if (now_us < w->last_us)
 		now_us = w->last_us;
-	if (frame_too_old(w, now_us))
+	if (frame_too_old(w, now_us)) {
+		w->bulk = 0;
 		return frame_end(w, now_us, 1);
+	}
 	since_flush = now_us > w->last_flush_us ? now_us - w->last_flush_us : 0;
 	if (w->pending &&
 	    (now_us - w->pending_since_us >= REC_FLUSH_US || since_flush + REC_TICK_SLACK_US >= REC_FLUSH_US))
@@ -551,6 +570,7 @@ rec_writer_open(const char *path, const char *header_json, struct rec_writer **o
 	}
 	created = 1;
 	w->level = REC_LEVEL;
+	w->bulk_level = REC_LEVEL_BULK;
 	w->max_frame_bytes = REC_FRAME_BYTES;
 	w->soft_frame_us = REC_FRAME_US;
 	w->small_frame_bytes = REC_FRAME_SMALL;
@@ -662,5 +682,5 @@ rec_writer_set_limits(struct rec_writer *w, uint64_t frame_bytes, uint64_t frame
 void
 rec_writer_set_level(struct rec_writer *w, int level)
 {
-	w->level = level;
+	w->level = w->bulk_level = level;
 }

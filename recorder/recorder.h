@@ -94,7 +94,9 @@ int rec_writer_close_at(struct rec_writer *w, const char *end_reason, uint64_t n
  * frame_us: frame age (default: 60 s once the frame holds 256 KiB, 10 min
  * in any case); setting it makes it the one age limit. 0 keeps a value. */
 void rec_writer_set_limits(struct rec_writer *w, uint64_t frame_bytes, uint64_t frame_us);
-/* zstd level for frames started from now on (default 3). */
+/* zstd level for frames started from now on. Default: 3, and 1 for a frame
+ * that follows one filled in under 10 s (bulk data); setting a level makes
+ * it the level of every frame. */
 void rec_writer_set_level(struct rec_writer *w, int level);
 
 #endif

@@ -336,6 +336,75 @@ test_round_trip(void **state)
 }
 
 /* The writer's own clock: times are real microseconds and never go back. */
+/* Bulk data: a frame after one that filled in under 10 s is compressed at
+ * level 1 (cheaper), interactive frames keep level 3. Seen from outside as
+ * a larger file than the same records at a fixed level 3, with the same
+ * records read back; and slow frames give exactly the size of level 3. */
+static size_t
+bulk_recording(const char *path, struct expected *e, int fixed_level, uint64_t step_us)
+{
+	struct rec_writer *w = NULL;
+	const char *hdr = "{\"user\":\"alice\"}";
+	static uint8_t buf[32768];
+	struct stat st;
+	uint64_t t;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i % 97 == 0 ? rng() : 'a' + (i * 7 + i / 13 + rng() % 3) % 26);
+	assert_int_equal(rec_writer_open(path, hdr, &w), 0);
+	if (fixed_level)
+		rec_writer_set_level(w, 3);
+	exp_add(e, REC_HEADER, 0, 0, hdr, strlen(hdr));
+	t = now_us() + 2000000;
+	for (int i = 0; i < 8 * 32; i++) { /* 8 MiB */
+		t += step_us;
+		buf[0] = (uint8_t)i;
+		wr(w, e, REC_DATA_OUT, 0, t, buf, sizeof(buf));
+	}
+	t += 10;
+	assert_int_equal(rec_writer_close_at(w, "end", t), 0);
+	exp_add(e, REC_END, 0, t, "end", 3);
+	rec_writer_free(w);
+	assert_int_equal(stat(path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+static void
+test_bulk_level(void **state)
+{
+	struct expected e = {0};
+	struct rec_reader *r = NULL;
+	char path[128];
+	size_t fast, fixed, slow, slow_fixed;
+	int status;
+
+	path_in_dir(path, sizeof(path), "bulk.rec");
+	rng_state = 777;
+	fast = bulk_recording(path, &e, 0, 1000); /* 32 MB/s */
+	assert_int_equal(rec_reader_open(path, &r), 0);
+	assert_int_equal(read_compare(r, &e, &status), e.n);
+	assert_int_equal(status, 0);
+	rec_reader_free(r);
+	exp_free(&e);
+	rng_state = 777;
+	path_in_dir(path, sizeof(path), "bulk-3.rec");
+	fixed = bulk_recording(path, &e, 1, 1000);
+	exp_free(&e);
+	/* 1 MiB frames filled over 16 s each: never bulk, level 3 throughout. */
+	rng_state = 777;
+	path_in_dir(path, sizeof(path), "slow.rec");
+	slow = bulk_recording(path, &e, 0, 500000);
+	exp_free(&e);
+	rng_state = 777;
+	path_in_dir(path, sizeof(path), "slow-3.rec");
+	slow_fixed = bulk_recording(path, &e, 1, 500000);
+	exp_free(&e);
+	printf("bulk 8 MiB: %zu bytes (fixed level 3: %zu); slow: %zu (fixed: %zu)\n", fast, fixed, slow, slow_fixed);
+	/* The same but for timestamps inside the frames (a few bytes). */
+	assert_true(slow < slow_fixed + slow_fixed / 500 && slow_fixed < slow + slow / 500);
+	assert_true(fast > fixed + fixed / 50);
+}
+
 static void
 test_real_clock(void **state)
 {
@@ -1114,6 +1183,7 @@ main(void)
 	        cmocka_unit_test(test_crash_copy),    cmocka_unit_test(test_kill9),
 	        cmocka_unit_test(test_follow),        cmocka_unit_test(test_flush_policy),
 	        cmocka_unit_test(test_writer_errors), cmocka_unit_test(test_reader_garbage),
+	        cmocka_unit_test(test_bulk_level),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
