@@ -74,7 +74,8 @@ struct chan {
 	int exit_status_rcvd, exit_status, exit_status_sent;
 	char *exit_signal;
 	int exit_core, exit_signal_sent;
-	int more_pending; /* the pump stopped at its per-round cap */
+	int more_pending;         /* the pump stopped at its per-round cap */
+	uint32_t down_unwindowed; /* read from the operator since the window was last topped up (pump.c) */
 	/* Bytes read and recorded but not yet accepted by the destination
 	 * (a write returns short while libssh re-keys): at most one chunk per
 	 * direction, written before anything else is read. */

@@ -20,6 +20,10 @@
  * packet and one of 10 bytes (strace, docs/performance.md). Reading at most
  * one packet's payload keeps every read one packet. */
 #define PUMP_READ_MAX 32758
+/* The receive window the bastion keeps open to the operator, and how much
+ * of it is consumed before it is topped up again (see open_window). */
+#define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
+#define PUMP_DOWN_TOPUP  (128u * 1024)
 
 struct pump_dir {
 	ssh_channel src;
@@ -155,12 +159,40 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 	return moved;
 }
 
+/* libssh 0.10 keeps a channel's receive window at 1,280,000 bytes
+ * (WINDOWBASE, re-opened when it falls under half) and has no setting for
+ * it: one channel could carry at most ~1.28 MB per round trip, half of
+ * what an OpenSSH peer offers (2 MiB), and uploads through a distant
+ * operator link were window-bound (docs/performance.md, item 4). The one
+ * public path to a larger window is ssh_channel_read_timeout(), which
+ * first grows the window to the byte count asked for. Asking for the
+ * operator's extended-data (stderr) stream, which SSH clients do not send
+ * on session channels (OpenSSH's server ignores it) and which the pump never
+ * relays, with timeout 0, tops the window up to PUMP_DOWN_WINDOW and returns
+ * at once. The sink is as large as the count, so whatever a client does
+ * send there is taken and dropped without overflow. Called after
+ * PUMP_DOWN_TOPUP bytes were read and only when the source was drained:
+ * unread data in libssh's buffer plus the window stay under one window, and
+ * typing never causes a window adjust per key. */
+static void
+open_window(struct chan *ch)
+{
+	static uint8_t sink[PUMP_DOWN_WINDOW]; /* untouched pages cost nothing */
+	int n;
+
+	ch->down_unwindowed = 0;
+	n = ssh_channel_read_timeout(ch->down, sink, sizeof(sink), 1, 0);
+	if (n > 0)
+		debug_f("channel %u: %d bytes of extended data from the operator dropped", ch->num, n);
+}
+
 long
 pump_chan(struct chan *ch)
 {
 	struct conn *c = ch->c;
 	long total = 0, r;
 	struct pump_dir in = {0}, out = {0}, err = {0};
+	uint64_t in_before = c->bytes_in;
 
 	ch->more_pending = 0;
 	if ((r = recfilter_tick(ch)) != 0 && conn_rec_failed(c, r) != 0)
@@ -178,6 +210,12 @@ pump_chan(struct chan *ch)
 	if ((r = xfer_active(ch) ? xfer_pump(ch) : pump_one(ch, &in)) < 0)
 		return r;
 	total += r;
+	if (c->bytes_in - in_before < PUMP_DOWN_TOPUP)
+		ch->down_unwindowed += (uint32_t)(c->bytes_in - in_before);
+	else
+		ch->down_unwindowed = PUMP_DOWN_TOPUP;
+	if (ch->down_unwindowed >= PUMP_DOWN_TOPUP && !ch->down_rx && !ch->down_drained && !ch->down_dead)
+		open_window(ch);
 	/* target -> operator, stdout then stderr */
 	out.src = ch->up;
 	out.dst = (ch->down_dead || ch->down_eof_sent || ch->down_close_rcvd) ? NULL : ch->down;

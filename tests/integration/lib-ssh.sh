@@ -278,7 +278,8 @@ TGT_LOGIN=$(id -un)
 
 # start_target_sshd NAME: OpenSSH sshd on a free loopback port with its own
 # host key, accepting only the key $TGT_DIR/client_key for $TGT_LOGIN.
-# Sets TGT_DIR TGT_PORT TGT_PID (and SSHD_<NAME>_* copies).
+# Sets TGT_DIR TGT_PORT TGT_PID (and SSHD_<NAME>_* copies). GH_SSHD_EXTRA:
+# sshd_config lines placed first (they win over the defaults below).
 start_target_sshd() {
 	local name=${1:-sshd} dir port pid
 	dir=$GH_T/sshd-$name
@@ -287,7 +288,10 @@ start_target_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -C "target-$name" -f "$dir/host_key" || gh_fail "ssh-keygen host key"
 	ssh-keygen -q -t ed25519 -N '' -C "gatehouse-to-$name" -f "$dir/client_key" || gh_fail "ssh-keygen client key"
 	cp "$dir/client_key.pub" "$dir/authorized_keys"
-	cat >"$dir/sshd_config" <<-EOF
+	# sshd keeps the first value of a keyword: GH_SSHD_EXTRA (lines) goes
+	# first so that it can override what follows (e.g. LogLevel DEBUG1).
+	printf '%s\n' "${GH_SSHD_EXTRA:-}" >"$dir/sshd_config"
+	cat >>"$dir/sshd_config" <<-EOF
 		Port $port
 		ListenAddress 127.0.0.1
 		HostKey $dir/host_key
