@@ -59,6 +59,10 @@ down_data_cb(ssh_session s, ssh_channel channel, void *data, uint32_t len, int i
 {
 	struct chan *ch = ud;
 
+	/* Extended data from a client means nothing on these channels (OpenSSH's
+	 * server drops it too): taken and dropped here, so it is never buffered. */
+	if (is_stderr)
+		return (int)len;
 	ch->down_rx = 1;
 	return 0; /* left in libssh's buffer; the pump reads it when the target has room */
 }
@@ -782,7 +786,7 @@ chan_step(struct chan *ch)
 			relay_requests(ch);
 			r = pump_chan(ch);
 			if (r < 0) {
-				conn_set_end_reason(c, "recording failed");
+				conn_set_end_reason(c, r == ERR_INVALID ? "flow control violated" : "recording failed");
 				close_both(ch);
 				break;
 			}

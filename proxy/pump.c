@@ -1,7 +1,9 @@
 #include "proxy/pump.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "common/audit.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -24,6 +26,11 @@
  * of it is consumed before it is topped up again (see open_window). */
 #define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
 #define PUMP_DOWN_TOPUP  (128u * 1024)
+/* libssh 0.10 buffers a data packet even when it exceeds the window it
+ * granted ("accept it anyway"), so a peer that ignores flow control could
+ * make this process hold any amount. Twice the largest window granted is
+ * more than an honest peer can ever have buffered here. */
+#define PUMP_FLOW_LIMIT (2 * PUMP_DOWN_WINDOW)
 
 struct pump_dir {
 	ssh_channel src;
@@ -186,6 +193,33 @@ open_window(struct chan *ch)
 		debug_f("channel %u: %d bytes of extended data from the operator dropped", ch->num, n);
 }
 
+/* A source still flagged after its pump round holds unread data (the
+ * destination had no room); more than PUMP_FLOW_LIMIT of it means its peer
+ * ignored the window. ssh_channel_poll does no I/O on a non-empty buffer. */
+static int
+flow_violated(struct chan *ch)
+{
+	struct conn *c = ch->c;
+	const char *who = NULL;
+	char detail[160];
+	int n = 0;
+
+	if (ch->down_rx && !ch->down_drained && (n = ssh_channel_poll(ch->down, 0)) > (int)PUMP_FLOW_LIMIT)
+		who = "operator";
+	else if (ch->up_rx && !ch->up_drained_out && (n = ssh_channel_poll(ch->up, 0)) > (int)PUMP_FLOW_LIMIT)
+		who = "target";
+	else if (ch->up_rx_err && !ch->up_drained_err && (n = ssh_channel_poll(ch->up, 1)) > (int)PUMP_FLOW_LIMIT)
+		who = "target";
+	if (who == NULL)
+		return 0;
+	snprintf(detail, sizeof(detail), "the %s sent %d bytes beyond the channel window (limit %u)", who, n,
+	         (unsigned)PUMP_FLOW_LIMIT);
+	error("channel %u: %s: channel closed", ch->num, detail);
+	conn_audit(c, c->user != NULL ? c->user->name : "-", "channel.flow_violation",
+	           c->asset != NULL ? c->asset->name : "-", "closed", AUDIT_HIGH, detail);
+	return 1;
+}
+
 long
 pump_chan(struct chan *ch)
 {
@@ -238,5 +272,7 @@ pump_chan(struct chan *ch)
 	if ((r = pump_one(ch, &err)) < 0)
 		return r;
 	total += r;
+	if (flow_violated(ch))
+		return ERR_INVALID;
 	return total;
 }

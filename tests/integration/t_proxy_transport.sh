@@ -8,12 +8,19 @@
 #     never re-opens a channel window beyond 1,280,000 bytes; the pump tops it
 #     up to 4 MiB, so during an upload the client sees a window adjust larger
 #     than libssh could ever send (OpenSSH client, debug2 "rcvd adjust").
+#  3. Peers that do not play by the window (paramiko, raw messages):
+#     extended data from the operator is dropped on arrival (4 MiB of it does
+#     not close the window for the real data after it), and an operator that
+#     sends far beyond the window is cut off (channel closed, audited) instead
+#     of growing the bastion's memory (libssh buffers such data regardless).
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
 GH_SSHD_EXTRA="LogLevel DEBUG1" gh_setup_web01
 gh_user ulla
 gh_user ulla2 # a second login within one TOTP step needs another account (replay refused)
+gh_user ulla3
+gh_grant ulla3 web01 "$TGT_LOGIN"
 gh_grant ulla web01 "$TGT_LOGIN"
 gh_grant ulla2 web01 "$TGT_LOGIN"
 start_gatehoused
@@ -41,4 +48,72 @@ max=$(grep -o 'rcvd adjust [0-9]*' "$GH_T/w.err" | awk '$3 > m {m = $3} END {pri
 n=$(grep -c 'rcvd adjust' "$GH_T/w.err")
 echo "window adjusts received: $n, largest $max bytes"
 [ "$max" -gt 1280000 ] || gh_fail "largest window adjust $max: the window was never opened beyond libssh's 1,280,000 bytes"
+
+# ---- 3. peers that ignore the window
+$PY - "$GH_PORT" "$GH_T" "$TGT_LOGIN" ulla3 <<'PYEOF' || gh_fail "paramiko flow-control scenario failed"
+import subprocess, sys, time
+import paramiko
+from paramiko.common import cMSG_CHANNEL_DATA
+from paramiko.message import Message
+
+port, tdir, login, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+pw = open("%s/users/%s.pw" % (tdir, user)).read().strip()
+secret = open("%s/users/%s.totp" % (tdir, user)).read().strip()
+code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True, text=True).stdout.strip()
+
+def fail(msg):
+    print("flow: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+t = paramiko.Transport(("127.0.0.1", port))
+t.start_client(timeout=20)
+t.auth_interactive("%s@%s@web01" % (user, login),
+                   lambda title, instr, plist: [code if "code" in p.lower() else pw for p, _ in plist])
+if not t.is_authenticated():
+    fail("login failed")
+
+# a. 4 MiB of extended data (within the window), then 1 MiB of data.
+ch = t.open_session()
+ch.settimeout(30)
+ch.exec_command("wc -c")
+ch.sendall_stderr(b"e" * (4 << 20))
+ch.sendall(b"d" * (1 << 20))
+ch.shutdown_write()
+out = b""
+while True:
+    b = ch.recv(65536)
+    if not b:
+        break
+    out += b
+if out.strip() != b"1048576":
+    fail("after extended data the target got %r, not 1048576 bytes" % out)
+ch.close()
+
+# b. A command that never reads stdin: the windows close along the path;
+#    this client keeps sending 32 KiB packets without looking at the window.
+ch = t.open_session()
+ch.exec_command("sleep 60")
+time.sleep(0.5)
+sent = 0
+try:
+    while sent < (48 << 20) and not ch.closed and t.is_active():
+        m = Message()
+        m.add_byte(cMSG_CHANNEL_DATA)
+        m.add_int(ch.remote_chanid)
+        m.add_string(b"f" * 32768)
+        t._send_user_message(m)
+        sent += 32768
+except Exception as e:
+    print("send stopped: %r" % e)
+deadline = time.time() + 20
+while time.time() < deadline and not (ch.closed or ch.eof_received or ch.exit_status_ready()):
+    time.sleep(0.1)
+print("sent %d bytes beyond the window; channel closed=%s eof=%s" % (sent, ch.closed, ch.eof_received))
+if not (ch.closed or ch.eof_received or ch.exit_status_ready()):
+    fail("the bastion kept a channel open whose client ignored the window (%d bytes sent)" % sent)
+t.close()
+PYEOF
+gh_wait_for 10 test "$(gh_sql "SELECT count(*) FROM audit WHERE type = 'channel.flow_violation' AND actor = 'ulla3'")" -ge 1 ||
+	gh_fail "no channel.flow_violation audit event"
+gh_sql "SELECT detail FROM audit WHERE type = 'channel.flow_violation'"
 echo "t_proxy_transport: ok"
