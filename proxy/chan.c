@@ -337,6 +337,9 @@ chan_free(struct chan *ch)
 	free(ch->command);
 	free(ch->fwd_host);
 	free(ch->exit_signal);
+	free(ch->carry_in.buf);
+	free(ch->carry_out.buf);
+	free(ch->carry_err.buf);
 	free(ch);
 }
 

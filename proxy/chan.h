@@ -76,12 +76,12 @@ struct chan {
 	int exit_core, exit_signal_sent;
 	int more_pending;         /* the pump stopped at its per-round cap */
 	uint32_t down_unwindowed; /* read from the operator since the window was last topped up (pump.c) */
-	/* Bytes read and recorded but not yet accepted by the destination
-	 * (a write returns short while libssh re-keys): at most one chunk per
-	 * direction, written before anything else is read. */
+	/* Bytes read and recorded but not yet accepted by the destination: the
+	 * hold of each direction (pump.c). Filled only when empty, with what
+	 * libssh had buffered for the source; allocated while in use. */
 	struct pump_carry {
-		size_t off, len;
-		char buf[32 * 1024];
+		size_t off, len, cap;
+		char *buf;
 	} carry_in, carry_out, carry_err;
 
 	char refuse_msg[384]; /* one line for the operator */

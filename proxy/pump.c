@@ -1,6 +1,7 @@
 #include "proxy/pump.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/audit.h"
@@ -18,19 +19,27 @@
  * and bounds the time between two polls. */
 #define PUMP_ROUND_MAX (512 * 1024)
 /* libssh cuts a channel write at the peer's maximum packet (32768 for
- * OpenSSH) minus 10 bytes of header: a 32 KiB read went out as one full
- * packet and one of 10 bytes (strace, docs/performance.md). Reading at most
- * one packet's payload keeps every read one packet. */
-#define PUMP_READ_MAX 32758
+ * OpenSSH) minus 10 bytes of header: a 32 KiB write went out as one full
+ * packet and one of 10 bytes (strace, docs/performance.md). Writes are cut
+ * at a multiple of that payload, so only the tail of a hold can make a short
+ * packet, and bounded so that one blocking flush stays short. */
+#define PUMP_PACKET    32758
+#define PUMP_WRITE_MAX (8 * PUMP_PACKET)
+/* libssh 0.10 buffers a data packet even beyond the window it granted
+ * ("accept it anyway"), so a peer that ignores flow control could make this
+ * process hold any amount. With every read taking all that is buffered
+ * (read_hold), an honest peer never has more than one window buffered here
+ * (4 MiB toward the operator, 1,280,000 bytes from the target): twice the
+ * largest is a violation. */
+#define PUMP_FLOW_LIMIT (2 * PUMP_DOWN_WINDOW)
+/* One read takes what libssh holds for the stream, up to this much. */
+#define PUMP_HOLD_MAX (8u * 1024 * 1024)
+/* An empty hold larger than this is given back. */
+#define PUMP_HOLD_KEEP (64u * 1024)
 /* The receive window the bastion keeps open to the operator, and how much
  * of it is consumed before it is topped up again (see open_window). */
 #define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
 #define PUMP_DOWN_TOPUP  (128u * 1024)
-/* libssh 0.10 buffers a data packet even when it exceeds the window it
- * granted ("accept it anyway"), so a peer that ignores flow control could
- * make this process hold any amount. Twice the largest window granted is
- * more than an honest peer can ever have buffered here. */
-#define PUMP_FLOW_LIMIT (2 * PUMP_DOWN_WINDOW)
 
 struct pump_dir {
 	ssh_channel src;
@@ -41,7 +50,7 @@ struct pump_dir {
 	uint64_t *counter;
 	int *rx_flag;             /* set by the data callback */
 	int *drained;             /* set here at EOF with nothing left */
-	struct pump_carry *carry; /* what the destination did not take yet */
+	struct pump_carry *carry; /* read, not yet taken by the destination */
 	int track;                /* command tracking: 1 operator input, 2 target output */
 };
 
@@ -57,6 +66,8 @@ write_some(const struct pump_dir *d, const char *buf, size_t len)
 		return 0;
 	if (len > win)
 		len = win;
+	if (len > PUMP_WRITE_MAX)
+		len = PUMP_WRITE_MAX;
 	w = d->dst_stderr ? ssh_channel_write_stderr(d->dst, buf, (uint32_t)len)
 	                  : ssh_channel_write(d->dst, buf, (uint32_t)len);
 	return w < 0 ? -1 : w;
@@ -70,100 +81,6 @@ mark_dst_dead(struct chan *ch, const struct pump_dir *d)
 		ch->down_dead = 1;
 	else
 		ch->up_dead = 1;
-}
-
-/* Flush the carry first. Returns 1 when it is empty. */
-static int
-flush_carry(struct chan *ch, const struct pump_dir *d)
-{
-	struct pump_carry *k = d->carry;
-	int w;
-
-	if (k->len == 0)
-		return 1;
-	if (d->dst == NULL) {
-		k->len = k->off = 0;
-		return 1;
-	}
-	w = write_some(d, k->buf + k->off, k->len);
-	if (w < 0) {
-		mark_dst_dead(ch, d);
-		k->len = k->off = 0;
-		return 1;
-	}
-	k->off += (size_t)w;
-	k->len -= (size_t)w;
-	if (k->len == 0)
-		k->off = 0;
-	return k->len == 0;
-}
-
-/* One direction. Returns bytes moved (>= 0) or a negative enum gh_err. */
-static long
-pump_one(struct chan *ch, const struct pump_dir *d)
-{
-	struct conn *c = ch->c;
-	struct pump_carry *k = d->carry;
-	long moved = 0;
-	uint32_t room;
-	int n, w, r;
-
-	if (!flush_carry(ch, d))
-		return 0; /* the destination takes nothing now: read nothing */
-	if (!*d->rx_flag || *d->drained)
-		return 0;
-	while (moved < PUMP_ROUND_MAX) {
-		room = sizeof(k->buf) < PUMP_READ_MAX ? sizeof(k->buf) : PUMP_READ_MAX;
-		if (d->dst != NULL) {
-			uint32_t win = ssh_channel_window_size(d->dst);
-
-			if (win == 0) {
-				/* Blocked on the destination's window: retried after the
-				 * next poll (libssh does not report a re-opened window). */
-				return moved;
-			}
-			if (win < room)
-				room = win;
-		}
-		n = ssh_channel_read_nonblocking(d->src, k->buf, room, d->src_stderr);
-		if (n == SSH_EOF || n == SSH_ERROR) {
-			/* At EOF with nothing left (or the source session failed; its
-			 * close is handled by the connection loop). */
-			*d->drained = 1;
-			*d->rx_flag = 0;
-			return moved;
-		}
-		if (n == 0) {
-			*d->rx_flag = 0;
-			return moved;
-		}
-		if (ch->cmd != NULL && d->track == 1)
-			n = (int)cmdctl_input(ch, k->buf, (size_t)n); /* may hold back a blocked Enter */
-		else if (ch->cmd != NULL && d->track == 2)
-			cmdctl_output(ch, k->buf, (size_t)n);
-		if (c->rec != NULL) {
-			r = recfilter_data(ch, d->rec_type, k->buf, (size_t)n); /* pty: unechoed input redacted */
-			if (r != 0 && conn_rec_failed(c, r) != 0)
-				return r;
-		}
-		*d->counter += (uint64_t)n;
-		moved += n;
-		c->last_activity_ms = time_mono_ms();
-		if (d->dst == NULL)
-			continue; /* the destination is gone: recorded, then dropped */
-		w = write_some(d, k->buf, (size_t)n);
-		if (w < 0) {
-			mark_dst_dead(ch, d);
-			continue;
-		}
-		if (w < n) {
-			k->off = (size_t)w;
-			k->len = (size_t)(n - w);
-			return moved;
-		}
-	}
-	ch->more_pending = 1;
-	return moved;
 }
 
 /* libssh 0.10 keeps a channel's receive window at 1,280,000 bytes
@@ -191,6 +108,120 @@ open_window(struct chan *ch)
 	n = ssh_channel_read_timeout(ch->down, sink, sizeof(sink), 1, 0);
 	if (n > 0)
 		debug_f("channel %u: %d bytes of extended data from the operator dropped", ch->num, n);
+}
+
+/* Drain what libssh holds for the source stream into the (empty) hold.
+ * Returns bytes read, 0 when nothing is there, SSH_EOF or SSH_ERROR.
+ *
+ * Why everything at once: libssh 0.10 re-opens the source's window after
+ * every read that leaves it under 640,000 bytes, to 1,280,000, without
+ * counting what it still buffers. Reading only what the destination can
+ * take, a little at a time, therefore re-opened the window again and again
+ * while the buffer grew: a fast operator uploading to a slow command made
+ * the bastion hold 140 MB of a 200 MB upload (docs/performance.md). Taking
+ * the whole buffer per read, and reading again only once the hold has gone
+ * out, allows one re-opening per hold: libssh's buffer and the hold each
+ * stay within one window. */
+static int
+read_hold(const struct pump_dir *d)
+{
+	struct pump_carry *k = d->carry;
+	int avail = ssh_channel_poll(d->src, d->src_stderr);
+	size_t want;
+
+	if (avail <= 0)
+		return avail; /* 0, SSH_EOF or SSH_ERROR */
+	want = (size_t)avail < PUMP_HOLD_MAX ? (size_t)avail : PUMP_HOLD_MAX;
+	if (k->cap < want) {
+		size_t cap = k->cap ? k->cap : 32768;
+		char *nb;
+
+		while (cap < want)
+			cap *= 2;
+		if ((nb = realloc(k->buf, cap)) != NULL) {
+			k->buf = nb;
+			k->cap = cap;
+		} else if (k->cap == 0) {
+			return SSH_ERROR;
+		}
+		if (want > k->cap)
+			want = k->cap;
+	}
+	return ssh_channel_read_nonblocking(d->src, k->buf, (uint32_t)want, d->src_stderr);
+}
+
+/* One direction: write what the hold has, and when it is empty read what
+ * the source has into it. Returns bytes moved (>= 0) or a negative enum
+ * gh_err. */
+static long
+pump_one(struct chan *ch, const struct pump_dir *d)
+{
+	struct conn *c = ch->c;
+	struct pump_carry *k = d->carry;
+	long moved = 0;
+	int n, w, r;
+
+	while (moved < PUMP_ROUND_MAX) {
+		if (k->len > 0) {
+			if (d->dst == NULL) {
+				k->len = k->off = 0; /* the destination is gone: recorded, then dropped */
+				continue;
+			}
+			w = write_some(d, k->buf + k->off, k->len);
+			if (w < 0) {
+				mark_dst_dead(ch, d);
+				k->len = k->off = 0;
+				continue;
+			}
+			if (w == 0)
+				return moved; /* no window (or a key re-exchange): after the next poll */
+			k->off += (size_t)w;
+			k->len -= (size_t)w;
+			moved += w;
+			continue;
+		}
+		k->off = 0;
+		if (k->cap > PUMP_HOLD_KEEP) {
+			free(k->buf);
+			k->buf = NULL;
+			k->cap = 0;
+		}
+		if (!*d->rx_flag || *d->drained)
+			return moved;
+		/* Blocked on the destination's window: nothing is read, so libssh
+		 * does not re-open the source's; retried after the next poll
+		 * (libssh does not report a re-opened window). */
+		if (d->dst != NULL && ssh_channel_window_size(d->dst) == 0)
+			return moved;
+		n = read_hold(d);
+		if (n == SSH_EOF || n == SSH_ERROR) {
+			/* At EOF with nothing left (or the source session failed; its
+			 * close is handled by the connection loop). */
+			*d->drained = 1;
+			*d->rx_flag = 0;
+			return moved;
+		}
+		if (n == 0) {
+			*d->rx_flag = 0;
+			return moved;
+		}
+		if (ch->cmd != NULL && d->track == 1)
+			n = (int)cmdctl_input(ch, k->buf, (size_t)n); /* may hold back a blocked Enter */
+		else if (ch->cmd != NULL && d->track == 2)
+			cmdctl_output(ch, k->buf, (size_t)n);
+		if (c->rec != NULL) {
+			r = recfilter_data(ch, d->rec_type, k->buf, (size_t)n); /* pty: unechoed input redacted */
+			if (r != 0 && conn_rec_failed(c, r) != 0)
+				return r;
+		}
+		*d->counter += (uint64_t)n;
+		c->last_activity_ms = time_mono_ms();
+		k->len = (size_t)n;
+		if (d->dst == NULL)
+			moved += n;
+	}
+	ch->more_pending = 1;
+	return moved;
 }
 
 /* A source still flagged after its pump round holds unread data (the

@@ -7,11 +7,13 @@
  * side is copied to the observer and relayed unchanged. rsync: the command
  * decides the direction; the stream is not parsed.
  *
- * The pump here keeps pump.c's invariant: read from a source only when the
- * previous chunk left the queue completely and the destination has window;
- * what is not read stays in libssh's buffer, whose window is not re-opened.
- * The queues hold at most one chunk plus one SFTP packet (SFTP_MAX_PACKET)
- * per direction, and the bastion's own answers (bounded below). */
+ * The pump here keeps pump.c's invariant: read from a source only when what
+ * was read before left the queue completely and the destination has
+ * window, and then take what libssh buffers for it; what is not read stays
+ * in libssh's buffer, whose window is not re-opened. The queues hold at
+ * most one such drain (bounded by the source's window) plus one SFTP packet
+ * (SFTP_MAX_PACKET) per direction, and the bastion's own answers (bounded
+ * below). */
 #include "proxy/xfer.h"
 
 #include <errno.h>
@@ -43,6 +45,7 @@
 #define XFER_CHUNK     (64 * 1024)  /* one read */
 #define XFER_WRITE_MAX (256 * 1024) /* one write: libssh cuts it into the peer's packet size */
 #define XFER_ROUND_MAX (512 * 1024)
+#define XFER_HOLD_MAX  (8u * 1024 * 1024) /* one drain of a source, at most */
 /* Refused requests are answered by us: stop reading the operator while
  * that many answers wait for the operator to read them. */
 #define XFER_ANSWERS_MAX (1024 * 1024)
@@ -749,38 +752,25 @@ flush(struct xfer *x, const struct xdir *d)
 	return 1;
 }
 
+/* Read from dir's source what libssh holds for it, once the queue toward
+ * the destination is empty (the reason is pump.c's read_hold: libssh
+ * re-opens a window after each read without counting what it buffers, so
+ * small reads let it buffer without bound). Only the amount buffered when
+ * the drain starts is taken: reads that find the buffer empty poll the
+ * socket, and a drain that went on with what arrives meanwhile would let
+ * libssh re-open the window again. Returns bytes read or a negative
+ * enum gh_err. */
 static long
-pump_dir(struct xfer *x, const struct xdir *d)
+drain_source(struct xfer *x, const struct xdir *d, size_t avail)
 {
 	struct chan *ch = x->ch;
 	struct conn *c = ch->c;
-	uint8_t *buf = x->buf;
-	const uint8_t *p;
-	long moved = 0;
-	uint32_t room;
-	size_t queued;
+	long got = 0;
 	int n, r;
 
-	while (moved < XFER_ROUND_MAX) {
-		if ((r = flush(x, d)) < 0)
-			return r;
-		if (!*d->rx_flag || x->src_eof[d->dir] || x->failed < 0)
-			break;
-		if (d->dir == SFTP_TO_TARGET && q_peek(x, SFTP_TO_OPERATOR, &p) > XFER_ANSWERS_MAX)
-			break;
-		/* Read only what the destination can take beyond what is queued
-		 * for it (whole packets wait there for the window). */
-		room = XFER_CHUNK;
-		if (d->dst != NULL) {
-			uint32_t win = ssh_channel_window_size(d->dst);
-
-			queued = q_peek(x, d->dir, &p);
-			if (win <= queued)
-				return moved;
-			if (win - queued < room)
-				room = (uint32_t)(win - queued);
-		}
-		n = ssh_channel_read_nonblocking(d->src, buf, room, 0);
+	while (avail > 0) {
+		n = ssh_channel_read_nonblocking(d->src, x->buf, (uint32_t)(avail < XFER_CHUNK ? avail : XFER_CHUNK),
+		                                 0);
 		if (n == SSH_EOF || n == SSH_ERROR) {
 			x->src_eof[d->dir] = 1;
 			*d->rx_flag = 0;
@@ -790,15 +780,16 @@ pump_dir(struct xfer *x, const struct xdir *d)
 			*d->rx_flag = 0;
 			break;
 		}
+		avail -= (size_t)n < avail ? (size_t)n : avail;
 		if (d->dir == SFTP_TO_TARGET && c->rec != NULL) {
-			r = rec_write(c->rec, REC_DATA_IN, ch->num, buf, (size_t)n);
+			r = rec_write(c->rec, REC_DATA_IN, ch->num, x->buf, (size_t)n);
 			if (r != 0 && conn_rec_failed(c, r) != 0)
 				return r;
 		}
 		*d->counter += (uint64_t)n;
-		moved += n;
+		got += n;
 		c->last_activity_ms = time_mono_ms();
-		if ((r = q_feed(x, d->dir, buf, (size_t)n)) != 0) {
+		if ((r = q_feed(x, d->dir, x->buf, (size_t)n)) != 0) {
 			char msg[200];
 
 			if (r == ERR_NOMEM)
@@ -811,8 +802,46 @@ pump_dir(struct xfer *x, const struct xdir *d)
 			           AUDIT_HIGH, NULL);
 			x->failed = -1;
 			chan_refuse(ch, msg, 1);
-			return moved;
+			break;
 		}
+	}
+	return got;
+}
+
+static long
+pump_dir(struct xfer *x, const struct xdir *d)
+{
+	struct chan *ch = x->ch;
+	const uint8_t *p;
+	long moved = 0, n;
+	int avail, r;
+
+	while (moved < XFER_ROUND_MAX) {
+		if ((r = flush(x, d)) < 0)
+			return r;
+		if (!*d->rx_flag || x->src_eof[d->dir] || x->failed < 0)
+			break;
+		if (d->dir == SFTP_TO_TARGET && q_peek(x, SFTP_TO_OPERATOR, &p) > XFER_ANSWERS_MAX)
+			break;
+		/* What was read went out completely, and the destination has
+		 * window: only then is the source read again. */
+		if (d->dst != NULL && (q_peek(x, d->dir, &p) > 0 || ssh_channel_window_size(d->dst) == 0))
+			return moved;
+		avail = ssh_channel_poll(d->src, 0);
+		if (avail == SSH_EOF || avail == SSH_ERROR) {
+			x->src_eof[d->dir] = 1;
+			*d->rx_flag = 0;
+			break;
+		}
+		if (avail == 0) {
+			*d->rx_flag = 0;
+			break;
+		}
+		if ((n = drain_source(x, d, (size_t)avail < XFER_HOLD_MAX ? (size_t)avail : XFER_HOLD_MAX)) < 0)
+			return n;
+		moved += n;
+		if (x->failed < 0)
+			return moved;
 	}
 	if (moved >= XFER_ROUND_MAX)
 		ch->more_pending = 1;
