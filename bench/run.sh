@@ -546,16 +546,20 @@ cpu_of() {
 }
 
 # Find the connection process of the one session now running (newest child).
+# The newest connection's network child: with privilege separation a
+# connection is a monitor (the listener's child, idle after authentication)
+# and the network child that relays and records (its child).
 newest_conn() {
-	local pid
+	local pid child
 	for ((n = 0; n < 100; n++)); do
 		pid=$(pgrep -n -P "$GH_PID")
-		[ -n "$pid" ] && {
-			echo "$pid"
+		[ -n "$pid" ] && child=$(pgrep -n -P "$pid") && [ -n "$child" ] && {
+			echo "$child"
 			return
 		}
 		sleep 0.05
 	done
+	[ -n "$pid" ] && echo "$pid"
 }
 
 fig_cpu() {
