@@ -20,11 +20,15 @@
 #define PUMP_ROUND_MAX (512 * 1024)
 /* libssh cuts a channel write at the peer's maximum packet (32768 for
  * OpenSSH) minus 10 bytes of header: a 32 KiB write went out as one full
- * packet and one of 10 bytes (strace, docs/performance.md). Writes are cut
- * at a multiple of that payload, so only the tail of a hold can make a short
- * packet, and bounded so that one blocking flush stays short. */
+ * packet and one of 10 bytes (strace, docs/performance.md). A write is at
+ * most 8 packets' payload: a hold written while the window is open goes out
+ * in full packets but for its tail, and one blocking flush stays short. */
 #define PUMP_PACKET    32758
 #define PUMP_WRITE_MAX (8 * PUMP_PACKET)
+/* The receive window the bastion keeps open to the operator, and how much
+ * of it is consumed before it is topped up again (see open_window). */
+#define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
+#define PUMP_DOWN_TOPUP  (128u * 1024)
 /* libssh 0.10 buffers a data packet even beyond the window it granted
  * ("accept it anyway"), so a peer that ignores flow control could make this
  * process hold any amount. With every read taking all that is buffered
@@ -36,10 +40,6 @@
 #define PUMP_HOLD_MAX (8u * 1024 * 1024)
 /* An empty hold larger than this is given back. */
 #define PUMP_HOLD_KEEP (64u * 1024)
-/* The receive window the bastion keeps open to the operator, and how much
- * of it is consumed before it is topped up again (see open_window). */
-#define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
-#define PUMP_DOWN_TOPUP  (128u * 1024)
 
 struct pump_dir {
 	ssh_channel src;
