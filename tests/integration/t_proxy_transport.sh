@@ -13,6 +13,10 @@
 #     not close the window for the real data after it), and an operator that
 #     sends far beyond the window is cut off (channel closed, audited) instead
 #     of growing the bastion's memory (libssh buffers such data regardless).
+#  4. A slow destination bounds what is in flight: an operator uploading into
+#     a command that reads slowly gets only a few windows ahead of it. Before
+#     the pump drained libssh's buffer per read, libssh re-opened the window
+#     on every small read and the bastion held nearly the whole upload.
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
@@ -21,6 +25,8 @@ gh_user ulla
 gh_user ulla2 # a second login within one TOTP step needs another account (replay refused)
 gh_user ulla3
 gh_grant ulla3 web01 "$TGT_LOGIN"
+gh_user ulla4
+gh_grant ulla4 web01 "$TGT_LOGIN"
 gh_grant ulla web01 "$TGT_LOGIN"
 gh_grant ulla2 web01 "$TGT_LOGIN"
 start_gatehoused
@@ -116,4 +122,46 @@ PYEOF
 gh_wait_for 10 test "$(gh_sql "SELECT count(*) FROM audit WHERE type = 'channel.flow_violation' AND actor = 'ulla3'")" -ge 1 ||
 	gh_fail "no channel.flow_violation audit event"
 gh_sql "SELECT detail FROM audit WHERE type = 'channel.flow_violation'"
+
+# ---- 4. a slow destination
+# The target (same machine) reads about 1 MB/s and keeps its count in a file;
+# the writer feeds ssh for 10 s as fast as it takes, then notes how far ahead
+# of the target it got.
+cat >"$GH_T/slow_reader.py" <<'PYEOF'
+import os, sys, time
+n = 0
+while True:
+    b = sys.stdin.buffer.read(65536)
+    if not b:
+        break
+    n += len(b)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(n))
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+    time.sleep(0.05)
+PYEOF
+cat >"$GH_T/fast_writer.py" <<'PYEOF'
+import os, sys, time
+chunk = b"\0" * 65536
+sent, end = 0, time.time() + 10
+out = sys.stdout.buffer
+while time.time() < end:
+    out.write(chunk)
+    out.flush()
+    sent += len(chunk)
+try:
+    got = int(open(sys.argv[1]).read())
+except (OSError, ValueError):
+    got = 0
+open(sys.argv[2], "w").write("%d %d\n" % (sent, got))
+PYEOF
+echo 0 >"$GH_T/consumed"
+$PY "$GH_T/fast_writer.py" "$GH_T/consumed" "$GH_T/ahead" |
+	gh_ssh "ulla4@$TGT_LOGIN@web01" "python3 $GH_T/slow_reader.py $GH_T/consumed" 2>"$GH_T/slow.err" ||
+	gh_fail "slow upload failed: $(cat "$GH_T/slow.err")"
+read -r sent got <"$GH_T/ahead"
+echo "slow destination: the operator had sent $sent bytes when the target had read $got"
+[ "$got" -gt 0 ] || gh_fail "the target read nothing"
+[ $((sent - got)) -lt $((16 * 1024 * 1024)) ] ||
+	gh_fail "$((sent - got)) bytes in flight behind a slow reader: the path buffers without bound"
 echo "t_proxy_transport: ok"
