@@ -75,7 +75,8 @@ struct chan {
 	char *exit_signal;
 	int exit_core, exit_signal_sent;
 	int more_pending;         /* the pump stopped at its per-round cap */
-	uint32_t down_unwindowed; /* read from the operator since the window was last topped up (pump.c) */
+	uint32_t down_unwindowed; /* read from the operator since its window was last topped up (pump.c) */
+	uint32_t up_unwindowed;   /* read from the target since its window was last topped up */
 	/* Bytes read and recorded but not yet accepted by the destination: the
 	 * hold of each direction (pump.c). Filled only when empty, with what
 	 * libssh had buffered for the source; allocated while in use. */

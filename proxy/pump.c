@@ -25,17 +25,16 @@
  * in full packets but for its tail, and one blocking flush stays short. */
 #define PUMP_PACKET    32758
 #define PUMP_WRITE_MAX (8 * PUMP_PACKET)
-/* The receive window the bastion keeps open to the operator, and how much
- * of it is consumed before it is topped up again (see open_window). */
-#define PUMP_DOWN_WINDOW (4u * 1024 * 1024)
-#define PUMP_DOWN_TOPUP  (128u * 1024)
+/* The receive window the bastion keeps open on both legs, and how much of
+ * it is consumed before it is topped up again (see open_window). */
+#define PUMP_WINDOW (4u * 1024 * 1024)
+#define PUMP_TOPUP  (128u * 1024)
 /* libssh 0.10 buffers a data packet even beyond the window it granted
  * ("accept it anyway"), so a peer that ignores flow control could make this
  * process hold any amount. With every read taking all that is buffered
- * (read_hold), an honest peer never has more than one window buffered here
- * (4 MiB toward the operator, 1,280,000 bytes from the target): twice the
- * largest is a violation. */
-#define PUMP_FLOW_LIMIT (2 * PUMP_DOWN_WINDOW)
+ * (read_hold), an honest peer never has more than one window (4 MiB)
+ * buffered here: twice that is a violation. */
+#define PUMP_FLOW_LIMIT (2 * PUMP_WINDOW)
 /* One read takes what libssh holds for the stream, up to this much. */
 #define PUMP_HOLD_MAX (8u * 1024 * 1024)
 /* An empty hold larger than this is given back. */
@@ -52,6 +51,7 @@ struct pump_dir {
 	int *drained;             /* set here at EOF with nothing left */
 	struct pump_carry *carry; /* read, not yet taken by the destination */
 	int track;                /* command tracking: 1 operator input, 2 target output */
+	int hold_back;            /* the other stream of the same source still holds data: read nothing */
 };
 
 /* Write what fits of buf to the destination; returns bytes taken (0 while
@@ -83,31 +83,85 @@ mark_dst_dead(struct chan *ch, const struct pump_dir *d)
 		ch->up_dead = 1;
 }
 
+/* Make room for want bytes in an empty hold; returns what fits (0 when
+ * nothing could be allocated). */
+static size_t
+hold_reserve(struct pump_carry *k, size_t want)
+{
+	size_t cap;
+	char *nb;
+
+	if (k->cap >= want)
+		return want;
+	cap = k->cap ? k->cap : 32768;
+	while (cap < want)
+		cap *= 2;
+	if ((nb = realloc(k->buf, cap)) != NULL) {
+		k->buf = nb;
+		k->cap = cap;
+	}
+	return want < k->cap ? want : k->cap;
+}
+
+/* What was just read into the (empty) hold of d: command tracking,
+ * recording, counters. Returns the bytes to write (cmdctl may hold back a
+ * blocked Enter) or a negative enum gh_err. */
+static long
+take(struct chan *ch, const struct pump_dir *d, size_t n)
+{
+	struct conn *c = ch->c;
+	struct pump_carry *k = d->carry;
+	int r;
+
+	if (ch->cmd != NULL && d->track == 1)
+		n = cmdctl_input(ch, k->buf, n);
+	else if (ch->cmd != NULL && d->track == 2)
+		cmdctl_output(ch, k->buf, n);
+	if (c->rec != NULL) {
+		r = recfilter_data(ch, d->rec_type, k->buf, n); /* pty: unechoed input redacted */
+		if (r != 0 && conn_rec_failed(c, r) != 0)
+			return r;
+	}
+	*d->counter += (uint64_t)n;
+	c->last_activity_ms = time_mono_ms();
+	k->off = 0;
+	k->len = n;
+	return (long)n;
+}
+
 /* libssh 0.10 keeps a channel's receive window at 1,280,000 bytes
  * (WINDOWBASE, re-opened when it falls under half) and has no setting for
  * it: one channel could carry at most ~1.28 MB per round trip, half of
- * what an OpenSSH peer offers (2 MiB), and uploads through a distant
- * operator link were window-bound (docs/performance.md, item 4). The one
- * public path to a larger window is ssh_channel_read_timeout(), which
- * first grows the window to the byte count asked for. Asking for the
- * operator's extended-data (stderr) stream, which SSH clients do not send
- * on session channels (OpenSSH's server ignores it) and which the pump never
- * relays, with timeout 0, tops the window up to PUMP_DOWN_WINDOW and returns
- * at once. The sink is as large as the count, so whatever a client does
- * send there is taken and dropped without overflow. Called after
- * PUMP_DOWN_TOPUP bytes were read and only when the source was drained:
- * unread data in libssh's buffer plus the window stay under one window, and
- * typing never causes a window adjust per key. */
-static void
-open_window(struct chan *ch)
+ * what an OpenSSH peer offers (2 MiB), so transfers over a distant link
+ * were window-bound (docs/performance.md, item 4). The one public path to a
+ * larger window is ssh_channel_read_timeout(), which first grows the window
+ * to the byte count asked for. Asked for the channel's extended-data
+ * (stderr) stream with timeout 0, it tops the window up to PUMP_WINDOW and
+ * returns at once; the sink is as large as the count, so it never
+ * overflows. On the operator's channel that stream means nothing (SSH
+ * clients do not send it; chan.c drops it on arrival). On the target's it
+ * is the command's standard error: open_window is called only when that
+ * stream's hold is empty, and whatever the call did read (stderr that
+ * arrived meanwhile) goes into the hold as the stderr pump would have put
+ * it there. Called after PUMP_TOPUP bytes were read from the side and only
+ * when its sources were drained: unread data plus the window stay within
+ * one window, and typing never causes a window adjust per key. */
+static long
+open_window(struct chan *ch, ssh_channel side, const struct pump_dir *err)
 {
-	static uint8_t sink[PUMP_DOWN_WINDOW]; /* untouched pages cost nothing */
-	int n;
+	static uint8_t sink[PUMP_WINDOW]; /* untouched pages cost nothing */
+	int n = ssh_channel_read_timeout(side, sink, sizeof(sink), 1, 0);
 
-	ch->down_unwindowed = 0;
-	n = ssh_channel_read_timeout(ch->down, sink, sizeof(sink), 1, 0);
-	if (n > 0)
+	if (n <= 0)
+		return 0;
+	if (err == NULL) {
 		debug_f("channel %u: %d bytes of extended data from the operator dropped", ch->num, n);
+		return 0;
+	}
+	if (hold_reserve(err->carry, (size_t)n) < (size_t)n)
+		return ERR_NOMEM;
+	memcpy(err->carry->buf, sink, (size_t)n);
+	return take(ch, err, (size_t)n);
 }
 
 /* Drain what libssh holds for the source stream into the (empty) hold.
@@ -132,21 +186,8 @@ read_hold(const struct pump_dir *d)
 	if (avail <= 0)
 		return avail; /* 0, SSH_EOF or SSH_ERROR */
 	want = (size_t)avail < PUMP_HOLD_MAX ? (size_t)avail : PUMP_HOLD_MAX;
-	if (k->cap < want) {
-		size_t cap = k->cap ? k->cap : 32768;
-		char *nb;
-
-		while (cap < want)
-			cap *= 2;
-		if ((nb = realloc(k->buf, cap)) != NULL) {
-			k->buf = nb;
-			k->cap = cap;
-		} else if (k->cap == 0) {
-			return SSH_ERROR;
-		}
-		if (want > k->cap)
-			want = k->cap;
-	}
+	if ((want = hold_reserve(k, want)) == 0)
+		return SSH_ERROR;
 	return ssh_channel_read_nonblocking(d->src, k->buf, (uint32_t)want, d->src_stderr);
 }
 
@@ -156,10 +197,9 @@ read_hold(const struct pump_dir *d)
 static long
 pump_one(struct chan *ch, const struct pump_dir *d)
 {
-	struct conn *c = ch->c;
 	struct pump_carry *k = d->carry;
-	long moved = 0;
-	int n, w, r;
+	long moved = 0, got;
+	int n, w;
 
 	while (moved < PUMP_ROUND_MAX) {
 		if (k->len > 0) {
@@ -186,7 +226,7 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 			k->buf = NULL;
 			k->cap = 0;
 		}
-		if (!*d->rx_flag || *d->drained)
+		if (!*d->rx_flag || *d->drained || d->hold_back)
 			return moved;
 		/* Blocked on the destination's window: nothing is read, so libssh
 		 * does not re-open the source's; retried after the next poll
@@ -205,20 +245,10 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 			*d->rx_flag = 0;
 			return moved;
 		}
-		if (ch->cmd != NULL && d->track == 1)
-			n = (int)cmdctl_input(ch, k->buf, (size_t)n); /* may hold back a blocked Enter */
-		else if (ch->cmd != NULL && d->track == 2)
-			cmdctl_output(ch, k->buf, (size_t)n);
-		if (c->rec != NULL) {
-			r = recfilter_data(ch, d->rec_type, k->buf, (size_t)n); /* pty: unechoed input redacted */
-			if (r != 0 && conn_rec_failed(c, r) != 0)
-				return r;
-		}
-		*d->counter += (uint64_t)n;
-		c->last_activity_ms = time_mono_ms();
-		k->len = (size_t)n;
+		if ((got = take(ch, d, (size_t)n)) < 0)
+			return got;
 		if (d->dst == NULL)
-			moved += n;
+			moved += got;
 	}
 	ch->more_pending = 1;
 	return moved;
@@ -257,7 +287,7 @@ pump_chan(struct chan *ch)
 	struct conn *c = ch->c;
 	long total = 0, r;
 	struct pump_dir in = {0}, out = {0}, err = {0};
-	uint64_t in_before = c->bytes_in;
+	uint64_t in_before = c->bytes_in, out_before = c->bytes_out;
 
 	ch->more_pending = 0;
 	if ((r = recfilter_tick(ch)) != 0 && conn_rec_failed(c, r) != 0)
@@ -275,12 +305,11 @@ pump_chan(struct chan *ch)
 	if ((r = xfer_active(ch) ? xfer_pump(ch) : pump_one(ch, &in)) < 0)
 		return r;
 	total += r;
-	if (c->bytes_in - in_before < PUMP_DOWN_TOPUP)
-		ch->down_unwindowed += (uint32_t)(c->bytes_in - in_before);
-	else
-		ch->down_unwindowed = PUMP_DOWN_TOPUP;
-	if (ch->down_unwindowed >= PUMP_DOWN_TOPUP && !ch->down_rx && !ch->down_drained && !ch->down_dead)
-		open_window(ch);
+	ch->down_unwindowed += c->bytes_in - in_before < PUMP_TOPUP ? (uint32_t)(c->bytes_in - in_before) : PUMP_TOPUP;
+	if (ch->down_unwindowed >= PUMP_TOPUP && !ch->down_rx && !ch->down_drained && !ch->down_dead) {
+		ch->down_unwindowed = 0;
+		(void)open_window(ch, ch->down, NULL);
+	}
 	/* target -> operator, stdout then stderr */
 	out.src = ch->up;
 	out.dst = (ch->down_dead || ch->down_eof_sent || ch->down_close_rcvd) ? NULL : ch->down;
@@ -290,6 +319,11 @@ pump_chan(struct chan *ch)
 	out.drained = &ch->up_drained_out;
 	out.carry = &ch->carry_out;
 	out.track = 2;
+	/* stdout and stderr share the target's window, and a read of either
+	 * lets libssh re-open it: each is read only when the other's hold has
+	 * gone out too, or stderr read under back-pressure would keep the
+	 * window open while stdout piles up in libssh's buffer. */
+	out.hold_back = ch->carry_err.len > 0;
 	if ((r = xfer_active(ch) ? 0 : pump_one(ch, &out)) < 0)
 		return r;
 	total += r;
@@ -300,9 +334,21 @@ pump_chan(struct chan *ch)
 	err.rx_flag = &ch->up_rx_err;
 	err.drained = &ch->up_drained_err;
 	err.carry = &ch->carry_err;
+	err.hold_back = ch->carry_out.len > 0 || (xfer_active(ch) && xfer_queued_out(ch) > 0);
 	if ((r = pump_one(ch, &err)) < 0)
 		return r;
 	total += r;
+	ch->up_unwindowed +=
+	        c->bytes_out - out_before < PUMP_TOPUP ? (uint32_t)(c->bytes_out - out_before) : PUMP_TOPUP;
+	if (ch->up_unwindowed >= PUMP_TOPUP && ch->up != NULL && !ch->up_rx && !ch->up_rx_err && !ch->up_drained_out &&
+	    !ch->up_dead && ch->carry_err.len == 0) {
+		ch->up_unwindowed = 0;
+		if ((r = open_window(ch, ch->up, &err)) < 0)
+			return r;
+		if (r > 0)
+			ch->more_pending = 1; /* stderr taken on the way: written on the next round */
+		total += r;
+	}
 	if (flow_violated(ch))
 		return ERR_INVALID;
 	return total;

@@ -648,6 +648,14 @@ q_peek(struct xfer *x, int dir, const uint8_t **p)
 	return x->q[dir].len;
 }
 
+size_t
+xfer_queued_out(const struct chan *ch)
+{
+	const uint8_t *p;
+
+	return ch->xfer != NULL ? q_peek(ch->xfer, SFTP_TO_OPERATOR, &p) : 0;
+}
+
 static void
 q_consume(struct xfer *x, int dir, size_t n)
 {
@@ -826,6 +834,9 @@ pump_dir(struct xfer *x, const struct xdir *d)
 		/* What was read went out completely, and the destination has
 		 * window: only then is the source read again. */
 		if (d->dst != NULL && (q_peek(x, d->dir, &p) > 0 || ssh_channel_window_size(d->dst) == 0))
+			return moved;
+		/* The target's stderr shares its window (pump.c, hold_back). */
+		if (d->dir == SFTP_TO_OPERATOR && ch->carry_err.len > 0)
 			return moved;
 		avail = ssh_channel_poll(d->src, 0);
 		if (avail == SSH_EOF || avail == SSH_ERROR) {

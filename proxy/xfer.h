@@ -31,6 +31,8 @@ int xfer_start(struct chan *ch);
 /* Move data for a channel under inspection, both directions except the
  * target's stderr (pump_chan does that). Bytes moved or a negative gh_err. */
 long xfer_pump(struct chan *ch);
+/* Bytes inspected and queued toward the operator, not yet written. */
+size_t xfer_queued_out(const struct chan *ch);
 /* Whether xfer_pump handles this channel's stdin/stdout. */
 int xfer_active(const struct chan *ch);
 /* The channel ends: open handles are reported, rows written. */

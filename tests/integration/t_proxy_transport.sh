@@ -4,10 +4,12 @@
 #  1. The target leg's cipher: the bastion is the client there and offers
 #     AES-GCM first when the CPU has AES and carry-less multiply instructions,
 #     chacha20-poly1305 first otherwise (read from the target sshd's DEBUG1 log).
-#  2. The receive window the bastion grants the operator: libssh 0.10 alone
-#     never re-opens a channel window beyond 1,280,000 bytes; the pump tops it
-#     up to 4 MiB, so during an upload the client sees a window adjust larger
-#     than libssh could ever send (OpenSSH client, debug2 "rcvd adjust").
+#  2. The receive windows the bastion grants: libssh 0.10 alone never
+#     re-opens a channel window beyond 1,280,000 bytes; the pump tops it up
+#     to 4 MiB, so during an upload the client, and during a download the
+#     target, sees a window adjust larger than libssh could ever send
+#     (OpenSSH debug2 "rcvd adjust"). The download interleaves standard error,
+#     which the top-up on the target's channel must relay intact.
 #  3. Peers that do not play by the window (paramiko, raw messages):
 #     extended data from the operator is dropped on arrival (4 MiB of it does
 #     not close the window for the real data after it), and an operator that
@@ -20,13 +22,15 @@
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
-GH_SSHD_EXTRA="LogLevel DEBUG1" gh_setup_web01
+GH_SSHD_EXTRA="LogLevel DEBUG2" gh_setup_web01
 gh_user ulla
 gh_user ulla2 # a second login within one TOTP step needs another account (replay refused)
 gh_user ulla3
 gh_grant ulla3 web01 "$TGT_LOGIN"
 gh_user ulla4
 gh_grant ulla4 web01 "$TGT_LOGIN"
+gh_user ulla5
+gh_grant ulla5 web01 "$TGT_LOGIN"
 gh_grant ulla web01 "$TGT_LOGIN"
 gh_grant ulla2 web01 "$TGT_LOGIN"
 start_gatehoused
@@ -54,6 +58,16 @@ max=$(grep -o 'rcvd adjust [0-9]*' "$GH_T/w.err" | awk '$3 > m {m = $3} END {pri
 n=$(grep -c 'rcvd adjust' "$GH_T/w.err")
 echo "window adjusts received: $n, largest $max bytes"
 [ "$max" -gt 1280000 ] || gh_fail "largest window adjust $max: the window was never opened beyond libssh's 1,280,000 bytes"
+
+# Download: 64 blocks of 256 KiB on stdout, a line on stderr after each.
+from=$(($(wc -l <"$TGT_DIR/sshd.log") + 1))
+got=$(gh_ssh "ulla5@$TGT_LOGIN@web01" 'for i in $(seq 1 64); do head -c 262144 /dev/zero; echo "e$i" >&2; done' \
+	</dev/null 2>"$GH_T/d.err" | wc -c) || gh_fail "download failed: $(cat "$GH_T/d.err")"
+gh_expect_eq "bytes downloaded" "$got" "$((64 * 262144))"
+gh_expect_eq "stderr of the download" "$(tr '\n' ' ' <"$GH_T/d.err")" "$(for i in $(seq 1 64); do printf 'e%d ' "$i"; done)"
+max=$(tail -n "+$from" "$TGT_DIR/sshd.log" | grep -o 'rcvd adjust [0-9]*' | awk '$3 > m {m = $3} END {print m + 0}')
+echo "target: largest window adjust from the bastion $max bytes"
+[ "$max" -gt 1280000 ] || gh_fail "largest window adjust to the target $max: its window was never opened beyond 1,280,000 bytes"
 
 # ---- 3. peers that ignore the window
 $PY - "$GH_PORT" "$GH_T" "$TGT_LOGIN" ulla3 <<'PYEOF' || gh_fail "paramiko flow-control scenario failed"
