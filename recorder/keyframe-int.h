@@ -14,7 +14,6 @@
  * left us. Only GROUND is a point where a snapshot may be taken. */
 enum scan_state { SC_GROUND = 0, SC_ESC, SC_ESC_INTER, SC_CSI, SC_STR, SC_STR_ESC };
 
-
 struct kf_pen {
 	uint16_t attrs; /* bold 0, underline 1-2, italic 3, blink 4, reverse 5, strike 6, font 7-10 */
 	VTermColor fg, bg;
@@ -53,6 +52,7 @@ struct kf_term {
 	int tabs_dirty;     /* tab stops changed since the last reset */
 	int lineattr_dirty; /* a double-width/height line attribute was used */
 	int irm, lnm;       /* insert mode, newline mode (not asked via DECRQM) */
+	int origin, lrmm;   /* DECOM, DECLRMM as the scanner saw them (snapshot checks them before any query) */
 	int stbm_explicit;  /* the bottom margin was set, not left at its default */
 	int slrm_explicit;  /* the right margin was set */
 	int in_text;        /* the last byte fed was text */

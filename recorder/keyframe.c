@@ -74,6 +74,8 @@ scanner_reset(struct kf_term *t)
 	t->lineattr_dirty = 0;
 	t->irm = 0;
 	t->lnm = 0;
+	t->origin = 0;
+	t->lrmm = 0;
 	t->stbm_explicit = 0;
 	t->slrm_explicit = 0;
 	t->single_shift = 0;
@@ -449,6 +451,10 @@ csi_done(struct kf_term *t, char final)
 			t->irm = final == 'h';
 		else if (v == 20)
 			t->lnm = final == 'h';
+	} else if (t->csi_leader == '?' && v == 6) {
+		t->origin = final == 'h';
+	} else if (t->csi_leader == '?' && v == 69) {
+		t->lrmm = final == 'h';
 	} else if (t->csi_leader == '?' && (v == 1048 || v == 1049)) {
 		saved |= final == 'h' ? CURSOR_SAVED : CURSOR_RESTORED;
 	}
@@ -963,7 +969,29 @@ kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
 	*len = 0;
 	if (!kf_term_safe(t))
 		return ERR_BUSY;
+	/* The margins first, with DECRQSS (a DCS string): every CSI, the DECRQM
+	 * queries below included, makes libvterm 0.1.4 clamp the cursor into the
+	 * margins in origin mode. libvterm clamps a left (top) margin to one past
+	 * the last column (row) instead of refusing it (CSI 540 s with DECLRMM
+	 * on leaves left = cols + 1); with such a margin that clamp moves the
+	 * cursor, so a query would change the terminal it snapshots, and no
+	 * sequence sets that margin again on restore (found by fuzz_vt_stream). */
+	if (status_numbers(t, "r", &top, &bottom) != 0) {
+		top = 1;
+		bottom = t->rows;
+	}
+	if (status_numbers(t, "s", &left, &right) != 0) {
+		left = 1;
+		right = t->cols;
+	}
+	if (left > t->cols || top > t->rows || left > right || top > bottom)
+		return ERR_BUSY;
+	/* The same clamp moves a cursor that sits outside the margins in
+	 * origin mode (a CR left of the left margin puts it there). */
 	vterm_state_get_cursorpos(t->state, &pos);
+	if (t->origin &&
+	    (pos.row < top - 1 || pos.row > bottom - 1 || (t->lrmm && (pos.col < left - 1 || pos.col > right - 1))))
+		return ERR_BUSY;
 	alt = dec_mode(t, 1047);
 	flags |= alt ? F_ALT : 0;
 	flags |= dec_mode(t, 25) ? F_VISIBLE : 0;
@@ -976,14 +1004,6 @@ kf_term_snapshot(struct kf_term *t, uint8_t **blob, size_t *len)
 	flags |= t->lnm ? F_LNM : 0;
 	flags |= t->saved.valid ? F_SAVED : 0;
 	flags |= t->saved.visible ? F_SVISIBLE : 0;
-	if (status_numbers(t, "r", &top, &bottom) != 0) {
-		top = 1;
-		bottom = t->rows;
-	}
-	if (status_numbers(t, "s", &left, &right) != 0) {
-		left = 1;
-		right = t->cols;
-	}
 	flags |= t->stbm_explicit ? F_STBM_SET : 0;
 	flags |= t->slrm_explicit ? F_SLRM_SET : 0;
 	if ((flags & F_LRMM) && pos.col >= right - 1)
