@@ -254,9 +254,13 @@ pump_one(struct chan *ch, const struct pump_dir *d)
 	return moved;
 }
 
-/* A source still flagged after its pump round holds unread data (the
- * destination had no room); more than PUMP_FLOW_LIMIT of it means its peer
- * ignored the window. ssh_channel_poll does no I/O on a non-empty buffer. */
+/* The operator's channel still flagged after its pump round holds unread
+ * data (the target had no room); more than PUMP_FLOW_LIMIT of it means the
+ * client ignored the window. ssh_channel_poll does no I/O on a non-empty
+ * buffer. Not applied to the target's channel: there libssh re-opens the
+ * window when stderr arrives, counting only stderr's buffer, so an honest
+ * target writing stderr between large stdout blocks to a slow operator can
+ * leave more than that unread (seen in CI); the target is a managed host. */
 static int
 flow_violated(struct chan *ch)
 {
@@ -267,10 +271,6 @@ flow_violated(struct chan *ch)
 
 	if (ch->down_rx && !ch->down_drained && (n = ssh_channel_poll(ch->down, 0)) > (int)PUMP_FLOW_LIMIT)
 		who = "operator";
-	else if (ch->up_rx && !ch->up_drained_out && (n = ssh_channel_poll(ch->up, 0)) > (int)PUMP_FLOW_LIMIT)
-		who = "target";
-	else if (ch->up_rx_err && !ch->up_drained_err && (n = ssh_channel_poll(ch->up, 1)) > (int)PUMP_FLOW_LIMIT)
-		who = "target";
 	if (who == NULL)
 		return 0;
 	snprintf(detail, sizeof(detail), "the %s sent %d bytes beyond the channel window (limit %u)", who, n,
