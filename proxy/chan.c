@@ -789,7 +789,7 @@ chan_step(struct chan *ch)
 			relay_requests(ch);
 			r = pump_chan(ch);
 			if (r < 0) {
-				conn_set_end_reason(c, r == ERR_INVALID ? "flow control violated" : "recording failed");
+				conn_set_end_reason(c, "recording failed"); /* unless the pump named another reason */
 				close_both(ch);
 				break;
 			}

@@ -32,8 +32,8 @@
 /* libssh 0.10 buffers a data packet even beyond the window it granted
  * ("accept it anyway"), so a peer that ignores flow control could make this
  * process hold any amount. With every read taking all that is buffered
- * (read_hold), an honest peer never has more than one window (4 MiB)
- * buffered here: twice that is a violation. */
+ * (read_hold), an honest client never has more than one window (4 MiB)
+ * buffered here: twice that is a violation (flow_violated). */
 #define PUMP_FLOW_LIMIT (2 * PUMP_WINDOW)
 /* One read takes what libssh holds for the stream, up to this much. */
 #define PUMP_HOLD_MAX (8u * 1024 * 1024)
@@ -164,6 +164,18 @@ open_window(struct chan *ch, ssh_channel side, const struct pump_dir *err)
 	return take(ch, err, (size_t)n);
 }
 
+/* Bytes read from one side this round count toward its next top-up;
+ * returns 1 once PUMP_TOPUP were read since the last one (the caller
+ * resets the count when it tops up). */
+static int
+topup_count(uint32_t *since, uint64_t read)
+{
+	*since += read < PUMP_TOPUP ? (uint32_t)read : PUMP_TOPUP;
+	if (*since > PUMP_TOPUP)
+		*since = PUMP_TOPUP;
+	return *since >= PUMP_TOPUP;
+}
+
 /* Drain what libssh holds for the source stream into the (empty) hold.
  * Returns bytes read, 0 when nothing is there, SSH_EOF or SSH_ERROR.
  *
@@ -265,19 +277,17 @@ static int
 flow_violated(struct chan *ch)
 {
 	struct conn *c = ch->c;
-	const char *who = NULL;
 	char detail[160];
-	int n = 0;
+	int n;
 
-	if (ch->down_rx && !ch->down_drained && (n = ssh_channel_poll(ch->down, 0)) > (int)PUMP_FLOW_LIMIT)
-		who = "operator";
-	if (who == NULL)
+	if (!ch->down_rx || ch->down_drained || (n = ssh_channel_poll(ch->down, 0)) <= (int)PUMP_FLOW_LIMIT)
 		return 0;
-	snprintf(detail, sizeof(detail), "the %s sent %d bytes beyond the channel window (limit %u)", who, n,
+	snprintf(detail, sizeof(detail), "the operator sent %d bytes beyond the channel window (limit %u)", n,
 	         (unsigned)PUMP_FLOW_LIMIT);
 	error("channel %u: %s: channel closed", ch->num, detail);
 	conn_audit(c, c->user != NULL ? c->user->name : "-", "channel.flow_violation",
 	           c->asset != NULL ? c->asset->name : "-", "closed", AUDIT_HIGH, detail);
+	conn_set_end_reason(c, "flow control violated");
 	return 1;
 }
 
@@ -305,8 +315,8 @@ pump_chan(struct chan *ch)
 	if ((r = xfer_active(ch) ? xfer_pump(ch) : pump_one(ch, &in)) < 0)
 		return r;
 	total += r;
-	ch->down_unwindowed += c->bytes_in - in_before < PUMP_TOPUP ? (uint32_t)(c->bytes_in - in_before) : PUMP_TOPUP;
-	if (ch->down_unwindowed >= PUMP_TOPUP && !ch->down_rx && !ch->down_drained && !ch->down_dead) {
+	if (topup_count(&ch->down_unwindowed, c->bytes_in - in_before) && !ch->down_rx && !ch->down_drained &&
+	    !ch->down_dead) {
 		ch->down_unwindowed = 0;
 		(void)open_window(ch, ch->down, NULL);
 	}
@@ -338,10 +348,8 @@ pump_chan(struct chan *ch)
 	if ((r = pump_one(ch, &err)) < 0)
 		return r;
 	total += r;
-	ch->up_unwindowed +=
-	        c->bytes_out - out_before < PUMP_TOPUP ? (uint32_t)(c->bytes_out - out_before) : PUMP_TOPUP;
-	if (ch->up_unwindowed >= PUMP_TOPUP && ch->up != NULL && !ch->up_rx && !ch->up_rx_err && !ch->up_drained_out &&
-	    !ch->up_dead && ch->carry_err.len == 0) {
+	if (topup_count(&ch->up_unwindowed, c->bytes_out - out_before) && ch->up != NULL && !ch->up_rx &&
+	    !ch->up_rx_err && !ch->up_drained_out && !ch->up_dead && ch->carry_err.len == 0) {
 		ch->up_unwindowed = 0;
 		if ((r = open_window(ch, ch->up, &err)) < 0)
 			return r;

@@ -12,8 +12,9 @@ struct chan;
 
 /* Move what can be moved for one live channel pair. Returns the number of
  * bytes moved, or a negative enum gh_err when the channel must end:
- * ERR_INVALID when a peer ignored the channel window (audited), anything
- * else when the recording failed and the session may not go on. */
+ * ERR_INVALID when the operator ignored the channel window (audited, end
+ * reason set), anything else when the recording failed and the session
+ * may not go on. */
 long pump_chan(struct chan *ch);
 
 #endif
