@@ -196,10 +196,14 @@ acquire_compressor(struct rec_writer *w)
 		ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_and_parameters);
 	}
 	/* A bounded window keeps the compressor near 1-2 MiB however long the
-	 * frame; the checksum lets plain zstd detect a corrupt frame too. */
+	 * frame. Interactive frames carry zstd's content checksum (XXH64), so
+	 * plain zstd detects a corrupt frame too; bulk frames do not: the
+	 * SHA-256 chain covers every compressed byte of every frame, and on
+	 * bulk data the checksum was about a third of the recorder's CPU
+	 * (docs/performance.md). Readers accept both. */
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_windowLog, REC_WINDOW_LOG)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, !w->bulk)) ||
 	    (level == REC_LEVEL && (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_hashLog, REC_HASH_LOG)) ||
 	                            ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_chainLog, REC_CHAIN_LOG)))))
 		return fail(w, ERR_INTERNAL);

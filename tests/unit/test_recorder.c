@@ -785,6 +785,54 @@ test_tamper(void **state)
 	exp_free(&e);
 }
 
+/* Bulk frames omit zstd's XXH64 content checksum (interactive frames keep
+ * it); the SHA-256 chain still names a changed byte in a bulk frame. */
+static void
+test_bulk_no_checksum(void **state)
+{
+	struct expected e = {0};
+	struct rec_reader *r = NULL;
+	struct rec_reader_info info;
+	const struct rec_frame_info *idx;
+	struct rec_frame_info *ix;
+	uint8_t *file, *buf;
+	char path[128];
+	size_t len, n;
+
+	(void)state;
+	for (int slow = 0; slow <= 1; slow++) {
+		path_in_dir(path, sizeof(path), slow ? "sum-slow.rec" : "sum-fast.rec");
+		rng_state = 777;
+		bulk_recording(path, &e, 0, slow ? 500000 : 1000);
+		exp_free(&e);
+		file = slurp(path, &len);
+		assert_int_equal(rec_reader_open_mem(file, len, &r), 0);
+		assert_int_equal(rec_reader_verify(r, NULL, 0, NULL, 0, NULL), 0);
+		rec_reader_get_info(r, &info);
+		idx = rec_reader_index(r, &n);
+		assert_true(n >= 8);
+		ix = malloc(n * sizeof(*ix));
+		assert_non_null(ix);
+		memcpy(ix, idx, n * sizeof(*ix));
+		rec_reader_free(r);
+		/* Frame header descriptor (after the 4-byte magic), bit 2:
+		 * Content_Checksum_Flag. The first frame is never bulk. */
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal((file[ix[i].offset + 4] >> 2) & 1, slow || i == 0);
+		if (!slow) {
+			buf = malloc(len);
+			assert_non_null(buf);
+			memcpy(buf, file, len);
+			buf[ix[3].offset + ix[3].size / 2] ^= 0x01;
+			expect_bad(buf, len, 3, NULL, 0, NULL, 0);
+			expect_bad(buf, len, 3, info.trailer_head, n, ix, n);
+			free(buf);
+		}
+		free(ix);
+		free(file);
+	}
+}
+
 static uint8_t *
 copy_of(const char *path, size_t *len)
 {
@@ -1183,7 +1231,7 @@ main(void)
 	        cmocka_unit_test(test_crash_copy),    cmocka_unit_test(test_kill9),
 	        cmocka_unit_test(test_follow),        cmocka_unit_test(test_flush_policy),
 	        cmocka_unit_test(test_writer_errors), cmocka_unit_test(test_reader_garbage),
-	        cmocka_unit_test(test_bulk_level),
+	        cmocka_unit_test(test_bulk_level),    cmocka_unit_test(test_bulk_no_checksum),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
