@@ -6,7 +6,8 @@
  *
  * Measures, with the recorder API and synthetic but deterministic input:
  *  1. size of a moderate interactive hour (issue 5 target: <= 200 KB/hour),
- *  2. writer throughput and CPU for bulk transfers (text and random bytes),
+ *  2. writer throughput and CPU for bulk transfers (text, random bytes and
+ *     zeros), at the writer's own levels unless LEVEL is given,
  *  3. memory held per writer: while a frame is open and after it is released,
  *  4. reader: time to open a long recording and seek into it.
  * Figures depend on the machine; the sizes do not. */
@@ -213,10 +214,12 @@ interactive_hour(const char *path, int level, uint64_t *raw, uint64_t *file, uin
 	return 0;
 }
 
+enum { BULK_TEXT, BULK_RANDOM, BULK_ZEROS };
+
 /* Input is generated up front (8 MiB, more than the 1 MiB window, so zstd
  * cannot simply find the previous round) and only its recording is timed. */
 static int
-bulk(const char *path, int level, int random, size_t total, double *mbps, double *cpu, uint64_t *file)
+bulk(const char *path, int level, int kind, size_t total, double *mbps, double *cpu, uint64_t *file)
 {
 	struct rec_writer *w = NULL;
 	const size_t pool = 8u << 20, chunk = 32768;
@@ -226,8 +229,10 @@ bulk(const char *path, int level, int random, size_t total, double *mbps, double
 
 	if (buf == NULL)
 		return -1;
-	for (size_t n = 0; n < pool;) {
-		if (random) {
+	if (kind == BULK_ZEROS)
+		memset(buf, 0, pool);
+	for (size_t n = 0; kind != BULK_ZEROS && n < pool;) {
+		if (kind == BULK_RANDOM) {
 			static uint64_t x = 88172645463325252ull; /* xorshift64: all 64 bits random */
 			x ^= x << 13;
 			x ^= x >> 7;
@@ -242,7 +247,8 @@ bulk(const char *path, int level, int random, size_t total, double *mbps, double
 		free(buf);
 		return r;
 	}
-	rec_writer_set_level(w, level);
+	if (level != 0) /* else the writer's own levels, as in production */
+		rec_writer_set_level(w, level);
 	c0 = cpu_seconds();
 	w0 = wall_seconds();
 	for (size_t done = 0; done < total; done += chunk) {
@@ -383,12 +389,15 @@ main(int argc, char **argv)
 	variant = 0;
 
 	snprintf(path, sizeof(path), "%s/bench-bulk.rec", dir);
-	for (int random = 0; random <= 1; random++) {
+	/* Bulk at the writer's own levels (level 1 after the first frame)
+	 * unless a level was named on the command line. */
+	for (int kind = BULK_TEXT; kind <= BULK_ZEROS; kind++) {
+		static const char *const name[] = {"text", "random", "zeros"};
 		unlink(path);
-		if (bulk(path, level, random, 256u << 20, &mbps, &cpu, &file) == 0)
-			printf("bulk %s 256 MiB: %.0f MB/s, %.2f s CPU, recording %.1f MiB\n",
-			       random ? "random" : "text", mbps, cpu, file / 1048576.0);
-		if (!random)
+		if (bulk(path, argc > 2 ? level : 0, kind, 256u << 20, &mbps, &cpu, &file) == 0)
+			printf("bulk %s 256 MiB: %.0f MB/s, %.2f s CPU (%.2f s/GiB), recording %.1f MiB\n", name[kind],
+			       mbps, cpu, cpu * 4, file / 1048576.0);
+		if (kind == BULK_TEXT)
 			reader(path);
 		unlink(path);
 	}

@@ -128,8 +128,15 @@ for c in ciphers:
                f"-J p99 {fmt(None if get('typing', c, 'jump', 'p99') is None else get('typing', c, 'jump', 'p99') / 1000, 1)} ms")
     sh = get("recorder_cpu_share", c, "bastion")
     if sh is not None:
-        target("recorder CPU share on bulk", f"{sh:.1f} %", "<= 5 %", sh <= 5,
-               f"CPU per GiB: bastion {fmt(get('cpu_per_gib', c, 'bastion'))} s, -J sshd {fmt(get('cpu_per_gib', c, 'jump'))} s")
+        target("recorder CPU share on bulk (zeros)", f"{sh:.1f} %", "<= 5 %", sh <= 5,
+               f"CPU per GiB: bastion {fmt(get('cpu_per_gib', c, 'bastion'))} s, -J sshd {fmt(get('cpu_per_gib', c, 'jump'))} s; "
+               f"zstd alone {fmt(get('zstd_cpu_share', c, 'bastion'), 1)} %")
+    for p in ("text", "random"):
+        sh = get("recorder_cpu_share_" + p, c, "bastion")
+        if sh is not None:
+            target(f"recorder CPU share on bulk ({p})", f"{sh:.1f} %", "<= 5 %", sh <= 5,
+                   f"bastion {fmt(get('cpu_per_gib_' + p, c, 'bastion'))} s CPU per GiB; "
+                   f"zstd alone {fmt(get('zstd_cpu_share_' + p, c, 'bastion'), 1)} %")
 r = get("rec_hour", "-", "bastion")
 if r is not None:
     target("recording size, moderate hour", f"{r:.0f} KB", "<= 200 KB", r <= 200,

@@ -556,7 +556,9 @@ cpu_of() {
 newest_conn() {
 	local pid child
 	for ((n = 0; n < 100; n++)); do
-		pid=$(pgrep -n -P "$GH_PID")
+		# A monitor started after the caller's conn_mark: the previous
+		# transfer's connection may still be tearing down.
+		pid=$(pgrep -P "$GH_PID" | grep -vxF -f <(printf '%s\n' ${CONN_SEEN:-0}) | tail -n 1)
 		[ -n "$pid" ] && child=$(pgrep -n -P "$pid") && [ -n "$child" ] && {
 			echo "$child"
 			return
@@ -566,13 +568,71 @@ newest_conn() {
 	[ -n "$pid" ] && echo "$pid"
 }
 
+# conn_mark: remember the connections now alive, so that newest_conn after
+# the next ssh returns that ssh's connection and not one being torn down.
+conn_mark() {
+	CONN_SEEN=$(pgrep -P "$GH_PID" | tr '\n' ' ')
+}
+
+# perf_share PAYLOAD CMD SUFFIX CIPHER CONFIG: the recorder's share of the
+# connection process's samples while CMD's output is downloaded through the
+# bastion; with a SUFFIX, first the process's CPU per GiB in a run without
+# perf (perf's unwinding is charged to the process it samples).
+perf_share() {
+	local name=$1 cmd=$2 sfx=$3 c=$4 cf=$5 spid pid ppid hz v last=0 bytes
+	hz=$(getconf CLK_TCK)
+	if [ -n "$sfx" ]; then
+		conn_mark
+		ssh -F "$cf" -c "$c" bastion "sleep 1; $cmd" </dev/null | wc -c >"$BT/cpu-bytes" &
+		spid=$!
+		pid=$(newest_conn)
+		while kill -0 "$spid" 2>/dev/null; do
+			v=$(cpu_of "$pid")
+			[ "$v" -gt "$last" ] && last=$v
+			sleep 0.1
+		done
+		wait "$spid"
+		bytes=$(cat "$BT/cpu-bytes")
+		[ "${bytes:-0}" -gt 0 ] && record "cpu_per_gib$sfx" "$c" bastion 1 \
+			"$(awk -v t="$last" -v hz="$hz" -v b="$bytes" 'BEGIN{printf "%.2f", t/hz/(b/1073741824)}')" s/GiB
+	fi
+	conn_mark
+	ssh -F "$cf" -c "$c" bastion "sleep 1; $cmd" </dev/null >/dev/null &
+	spid=$!
+	pid=$(newest_conn)
+	rm -f "$BT/perf.data"
+	perf record -q -F 999 --call-graph dwarf,16384 -o "$BT/perf.data" -p "$pid" 2>"$BT/perf.err" &
+	ppid=$!
+	wait "$spid"
+	kill -INT "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null
+	echo "cpu ($name): perf record -F 999 --call-graph dwarf -p CONN_PID during ssh bastion '$cmd'; perf report --children" >>"$CMDS"
+	if [ -z "$sfx" ]; then
+		perf report -i "$BT/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep '%' | grep -v '0x0000' |
+			head -n 120 >"$BT/perf-report.txt"
+		perf report -i "$BT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 20 >"$BT/perf-dso.txt"
+	fi
+	# Recorder share: samples with a recorder frame (or libzstd) anywhere on
+	# the stack, each counted once (bench/perf-share.py).
+	local share zshare nsamp
+	read -r share zshare nsamp < <(perf script -i "$BT/perf.data" 2>/dev/null | "$GH_PY" bench/perf-share.py)
+	if [ "${nsamp:-0}" = 0 ]; then
+		note "recorder share on $name: perf recorded no samples of pid $pid ($(head -c 200 "$BT/perf.err"))"
+		return
+	fi
+	record "recorder_cpu_share$sfx" "$c" bastion 1 "${share:-0}" "%"
+	record "zstd_cpu_share$sfx" "$c" bastion 1 "${zshare:-0}" "%"
+	say "  recorder on $name: ${share:-?} % of the connection process's $nsamp samples (zstd alone ${zshare:-?} %)"
+}
+
 fig_cpu() {
-	local c=$LAT_CIPHER cf pid sz=$((SIZE_BYTES)) hz jpid
+	local c=$LAT_CIPHER cf pid spid sz=$((SIZE_BYTES)) hz jpid
 	cf=$(cfg "$c")
 	hz=$(getconf CLK_TCK)
 	say "CPU per GiB and recorder share (perf) on a $SIZE_MB MiB download"
 	# CPU seconds of the relaying process per GiB, bastion vs the -J sshd.
 	for p in bastion jump; do
+		conn_mark
 		ssh -F "$cf" -c "$c" "$p" "sleep 1; head -c $sz /dev/zero" </dev/null >/dev/null &
 		local cpid=$!
 		sleep 0.7
@@ -589,28 +649,20 @@ fig_cpu() {
 		note "perf missing: no recorder share"
 		return
 	fi
-	ssh -F "$cf" -c "$c" bastion "sleep 1; head -c $sz /dev/zero" </dev/null >/dev/null &
-	local spid=$!
-	pid=$(newest_conn)
-	perf record -q -F 999 --call-graph dwarf,16384 -o "$BT/perf.data" -p "$pid" 2>"$BT/perf.err" &
-	local ppid=$!
-	wait "$spid"
-	kill -INT "$ppid" 2>/dev/null
-	wait "$ppid" 2>/dev/null
-	echo "cpu: perf record -F 999 --call-graph dwarf -p CONN_PID during ssh bastion 'head -c $sz /dev/zero'; perf report --children" >>"$CMDS"
-	perf report -i "$BT/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep '%' | grep -v '0x0000' |
-		head -n 120 >"$BT/perf-report.txt"
-	perf report -i "$BT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 20 >"$BT/perf-dso.txt"
-	# Recorder share: samples with a recorder frame (or libzstd) anywhere on
-	# the stack, each counted once (bench/perf-share.py).
-	local share zshare nsamp
-	read -r share zshare nsamp < <(perf script -i "$BT/perf.data" 2>/dev/null | "$GH_PY" bench/perf-share.py)
-	record recorder_cpu_share "$c" bastion 1 "${share:-0}" "%"
-	record zstd_cpu_share "$c" bastion 1 "${zshare:-0}" "%"
-	say "  recorder: ${share:-?} % of the connection process's $nsamp samples (zstd alone ${zshare:-?} %)"
+	perf_share zeros "head -c $sz /dev/zero" "" "$c" "$cf"
+	# Zeros flatter the recorder (zstd turns them into RLE blocks): the same
+	# on log-like text and on incompressible bytes, 4 x a 64 MiB file.
+	local tsz=$((sz / 4 < 67108864 ? sz / 4 : 67108864))
+	"$GH_PY" bench/gen-text.py $((tsz >> 20)) >"$BT/payload-text" || return
+	head -c "$tsz" /dev/urandom >"$BT/payload-random"
+	for p in text random; do
+		local f=$BT/payload-$p
+		perf_share "$p" "cat $f $f $f $f" "_$p" "$c" "$cf"
+	done
 	# Syscalls during a smaller transfer.
 	if command -v strace >/dev/null; then
 		local ssz=$((sz / 8))
+		conn_mark
 		ssh -F "$cf" -c "$c" bastion "sleep 1; head -c $ssz /dev/zero" </dev/null >/dev/null &
 		spid=$!
 		pid=$(newest_conn)
