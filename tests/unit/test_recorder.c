@@ -651,6 +651,25 @@ test_truncation(void **state)
 	exp_free(&e);
 }
 
+/* Verifies the recording in memory and returns a copy of its frame index. */
+static struct rec_frame_info *
+verified_index(const uint8_t *file, size_t len, struct rec_reader_info *info, size_t *n)
+{
+	struct rec_reader *r = NULL;
+	const struct rec_frame_info *idx;
+	struct rec_frame_info *ix;
+
+	assert_int_equal(rec_reader_open_mem(file, len, &r), 0);
+	assert_int_equal(rec_reader_verify(r, NULL, 0, NULL, 0, NULL), 0);
+	rec_reader_get_info(r, info);
+	idx = rec_reader_index(r, n);
+	ix = malloc(*n * sizeof(*ix));
+	assert_non_null(ix);
+	memcpy(ix, idx, *n * sizeof(*ix));
+	rec_reader_free(r);
+	return ix;
+}
+
 static void
 expect_bad(const uint8_t *buf, size_t len, int64_t frame, const uint8_t *head, uint64_t frames,
            const struct rec_frame_info *idx, size_t n)
@@ -680,26 +699,17 @@ static void
 test_tamper(void **state)
 {
 	struct expected e = {0};
-	struct rec_reader *r = NULL;
 	struct rec_reader_info info;
 	char path[128];
 	uint8_t *file, *buf;
 	size_t len, n, blen;
-	const struct rec_frame_info *idx;
 	struct rec_frame_info *ix;
 
 	path_in_dir(path, sizeof(path), "tamper.rec");
 	make_recording(path, &e, 700, 10);
 	file = slurp(path, &len);
-	assert_int_equal(rec_reader_open_mem(file, len, &r), 0);
-	assert_int_equal(rec_reader_verify(r, NULL, 0, NULL, 0, NULL), 0);
-	rec_reader_get_info(r, &info);
-	idx = rec_reader_index(r, &n);
+	ix = verified_index(file, len, &info, &n);
 	assert_true(n >= 6);
-	ix = malloc(n * sizeof(*ix));
-	assert_non_null(ix);
-	memcpy(ix, idx, n * sizeof(*ix));
-	rec_reader_free(r);
 	buf = malloc(len * 2 + 1);
 	assert_non_null(buf);
 
@@ -791,9 +801,7 @@ static void
 test_bulk_no_checksum(void **state)
 {
 	struct expected e = {0};
-	struct rec_reader *r = NULL;
 	struct rec_reader_info info;
-	const struct rec_frame_info *idx;
 	struct rec_frame_info *ix;
 	uint8_t *file, *buf;
 	char path[128];
@@ -806,15 +814,8 @@ test_bulk_no_checksum(void **state)
 		bulk_recording(path, &e, 0, slow ? 500000 : 1000);
 		exp_free(&e);
 		file = slurp(path, &len);
-		assert_int_equal(rec_reader_open_mem(file, len, &r), 0);
-		assert_int_equal(rec_reader_verify(r, NULL, 0, NULL, 0, NULL), 0);
-		rec_reader_get_info(r, &info);
-		idx = rec_reader_index(r, &n);
+		ix = verified_index(file, len, &info, &n);
 		assert_true(n >= 8);
-		ix = malloc(n * sizeof(*ix));
-		assert_non_null(ix);
-		memcpy(ix, idx, n * sizeof(*ix));
-		rec_reader_free(r);
 		/* Frame header descriptor (after the 4-byte magic), bit 2:
 		 * Content_Checksum_Flag. The first frame is never bulk. */
 		for (size_t i = 0; i < n; i++)
