@@ -112,7 +112,10 @@ for c in ciphers:
         target(f"echo added over direct ({cs})", f"p50 +{a50:.0f} us, p99 +{a99:.0f} us",
                "p50 <= 50 us, p99 <= 500 us", a50 <= 50 and a99 <= 500,
                f"bastion p50 {b50:.0f} p99 {b99:.0f} us; direct p50 {d50:.0f} p99 {d99:.0f}; "
-               f"-J p50 {fmt(get('echo', c, 'jump', 'p50'), 0)} p99 {fmt(get('echo', c, 'jump', 'p99'), 0)}")
+               f"-J p50 {fmt(get('echo', c, 'jump', 'p50'), 0)} p99 {fmt(get('echo', c, 'jump', 'p99'), 0)}"
+               + ("" if get("echo", c, "relay", "p50") is None else
+                  f"; floor, direct through a plain TCP relay process (bench/tcp-relay.c): "
+                  f"p50 +{get('echo', c, 'relay', 'p50') - d50:.0f} us, p99 +{get('echo', c, 'relay', 'p99') - d99:.0f} us"))
     m = get("mem", c, "bastion")
     if m is not None:
         target("memory per idle session (PSS)", f"{m / 1024:.2f} MiB", "<= 1.5 MiB", m <= 1536,
@@ -187,7 +190,7 @@ plot '{dat}' using 2:xtic(1) title 'direct', '' using 3 title 'ssh -J', '' using
     for fig, title in (("echo", "Keystroke echo round trip (one session)"),
                        ("typing", "Echo round trip, concurrent typing sessions")):
         files = []
-        for pth in ("direct", "jump", "bastion"):
+        for pth in ("direct", "relay", "jump", "bastion"):
             vals = sorted(r["value"] for r in rows if r["figure"] == fig and r["path"] == pth)
             if not vals:
                 continue
@@ -202,7 +205,7 @@ plot '{dat}' using 2:xtic(1) title 'direct', '' using 3 title 'ssh -J', '' using
         if not files:
             continue
         png = f"{base}-{fig}-cdf.png"
-        names = {"direct": "direct", "jump": "ssh -J", "bastion": "gatehouse"}
+        names = {"direct": "direct", "relay": "direct via tcp-relay (floor)", "jump": "ssh -J", "bastion": "gatehouse"}
         gp = f"""set terminal pngcairo size 900,500
 set output '{png}'
 set title '{title}: CDF'

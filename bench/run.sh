@@ -208,7 +208,13 @@ kh() {
 	printf '[%s]:%s %s\n' "$addr" "$J_PORT" "$(cat "$J_DIR/host_key.pub")"
 	printf '[%s]:%s %s\n' "$addr" "$GH_PORT" "$(ssh-keygen -y -f "$GH_DATA/ssh_host_ed25519_key")"
 }
-{ kh 127.0.0.1; kh "$RTT_ADDR"; } >"$BT/known_hosts"
+{
+	kh 127.0.0.1
+	kh "$RTT_ADDR"
+	printf 'relay-target %s\n' "$(cat "$T_DIR/host_key.pub")"
+} >"$BT/known_hosts"
+# The echo figure's floor: direct, through one plain TCP relay process.
+RELAY_PORT=$(gh_free_port)
 
 # ssh_config per cipher and address: the jump hop of -J reads the same file,
 # so Ciphers there fixes the cipher on both hops (-c only reaches the last).
@@ -232,6 +238,12 @@ mkcfg() {
 		  User $TGT_LOGIN
 		  IdentityFile $BT/client_key
 		  ProxyJump jumphost
+		Host relay
+		  HostName 127.0.0.1
+		  Port $RELAY_PORT
+		  User $TGT_LOGIN
+		  IdentityFile $BT/client_key
+		  HostKeyAlias relay-target
 		Host bastion
 		  HostName $addr
 		  Port $gp
@@ -418,12 +430,27 @@ fig_setup() {
 ECHO_CMD='stty raw -echo; echo READY; exec cat'
 
 fig_echo() {
-	local c=$LAT_CIPHER cf rep p line
+	local c=$LAT_CIPHER cf rep p line paths=$PATHS relay_pid=''
 	cf=$(cfg "$c")
 	say "keystroke echo round trip ($ECHO_N samples x $REPS per path)"
 	echo "echo: echo-lat -c $ECHO_N -o SAMPLES -- ssh -F CFG -c $c -tt HOST '$ECHO_CMD'" >>"$CMDS"
+	# The floor of what any proxy adds: the direct path through
+	# bench/tcp-relay.c, one more process that only copies bytes.
+	if cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BT/tcp-relay" bench/tcp-relay.c 2>"$BT/tcp-relay.build"; then
+		"$BT/tcp-relay" "$RELAY_PORT" "$T_PORT" &
+		relay_pid=$!
+		gh_keep_pid "$relay_pid"
+		if gh_wait_for 10 ssh -F "$cf" relay true </dev/null; then
+			paths="$PATHS relay"
+			echo "echo floor: bench/tcp-relay $RELAY_PORT $T_PORT; ssh relay = direct through it" >>"$CMDS"
+		else
+			note "echo: the tcp-relay path does not answer; no floor"
+		fi
+	else
+		note "echo: bench/tcp-relay.c does not build: $(head -c 300 "$BT/tcp-relay.build")"
+	fi
 	for ((rep = 1; rep <= REPS; rep++)); do
-		for p in $PATHS; do
+		for p in $paths; do
 			line=$("$ECHO_LAT" -c "$ECHO_N" -o "$BT/echo-$p-$rep.txt" -- \
 				ssh -F "$cf" -c "$c" -tt "$p" "$ECHO_CMD" 2>>"$BT/echo.err") || {
 				note "echo $p rep $rep failed: $line"
@@ -436,6 +463,7 @@ fig_echo() {
 			done >>"$RAW"
 		done
 	done
+	if [ -n "$relay_pid" ]; then kill -TERM "$relay_pid" 2>/dev/null; fi
 }
 
 # Proportional set size (kB) of PIDS and all their descendants.
