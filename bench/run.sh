@@ -14,7 +14,8 @@
 # namespaces it creates and removes: "direct" = ssh to the target sshd,
 # "jump" = OpenSSH ProxyJump through a second sshd, "bastion" = gatehoused
 # (release build, recording on, as in production) with a public-key operator
-# whose TOTP is off through bench_allow_no_totp (throwaway data dir only).
+# whose TOTP is off through bench_allow_no_totp (throwaway data dir only);
+# the echo figure adds "relay" = direct through bench/tcp-relay.c (the floor).
 # Every figure interleaves the paths (A B C A B C ...) and keeps all samples
 # in raw.tsv; bench/report.py turns them into medians, spreads and ratios.
 # Benchmarks are not tests: nothing here fails on speed.
