@@ -578,6 +578,18 @@ cpu_of() {
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+# peak_cpu PID WHILE_PID: the largest cpu_of PID seen while WHILE_PID runs
+# (PID may end first: its last reading stands).
+peak_cpu() {
+	local v last=0
+	while kill -0 "$2" 2>/dev/null; do
+		v=$(cpu_of "$1")
+		[ "$v" -gt "$last" ] && last=$v
+		sleep 0.1
+	done
+	echo "$last"
+}
+
 # Find the connection process of the one session now running (newest child).
 # The newest connection's network child: with privilege separation a
 # connection is a monitor (the listener's child, idle after authentication)
@@ -608,18 +620,14 @@ conn_mark() {
 # bastion; with a SUFFIX, first the process's CPU per GiB in a run without
 # perf (perf's unwinding is charged to the process it samples).
 perf_share() {
-	local name=$1 cmd=$2 sfx=$3 c=$4 cf=$5 spid pid ppid hz v last=0 bytes
+	local name=$1 cmd=$2 sfx=$3 c=$4 cf=$5 spid pid ppid hz last bytes
 	hz=$(getconf CLK_TCK)
 	if [ -n "$sfx" ]; then
 		conn_mark
 		ssh -F "$cf" -c "$c" bastion "sleep 1; $cmd" </dev/null | wc -c >"$BT/cpu-bytes" &
 		spid=$!
 		pid=$(newest_conn)
-		while kill -0 "$spid" 2>/dev/null; do
-			v=$(cpu_of "$pid")
-			[ "$v" -gt "$last" ] && last=$v
-			sleep 0.1
-		done
+		last=$(peak_cpu "$pid" "$spid")
 		wait "$spid"
 		bytes=$(cat "$BT/cpu-bytes")
 		[ "${bytes:-0}" -gt 0 ] && record "cpu_per_gib$sfx" "$c" bastion 1 \
@@ -666,11 +674,8 @@ fig_cpu() {
 		local cpid=$!
 		sleep 0.7
 		if [ "$p" = bastion ]; then pid=$(newest_conn); else pid=$(pgrep -n -P "$J_PID"); jpid=$(pgrep -n -P "$pid"); pid=${jpid:-$pid}; fi
-		local last=0
-		while kill -0 "$cpid" 2>/dev/null; do
-			last=$(cpu_of "$pid")
-			sleep 0.1
-		done
+		local last
+		last=$(peak_cpu "$pid" "$cpid")
 		wait "$cpid"
 		record cpu_per_gib "$c" "$p" 1 "$(awk -v t="$last" -v hz="$hz" -v b="$sz" 'BEGIN{printf "%.2f", t/hz/(b/1073741824)}')" s/GiB
 	done
