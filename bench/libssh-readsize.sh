@@ -29,6 +29,10 @@ grep -q '^#define MAX_BUF_SIZE 4096' "$src/include/libssh/priv.h" || {
 	echo "libssh-readsize: $src does not define MAX_BUF_SIZE 4096; nothing to compare" >&2
 	exit 2
 }
+command -v cmake >/dev/null || {
+	echo "libssh-readsize: needs cmake (contrib/install-deps.sh --bench)" >&2
+	exit 2
+}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${LIBSSH_WORK:-$root/build/libssh-readsize}
 out=${BENCH_OUT:-$root/bench/results}

@@ -17,7 +17,8 @@ TEST="openssh-server openssh-client dropbear-bin tmux python3-pexpect
   python3-paramiko putty-tools oathtool ssh-audit asciinema rsync zstd sqlite3
   libpam-modules python3 jq bc vim less openssl procps util-linux"
 RUN="openssh-client oathtool"
-BENCH="hyperfine gnuplot-nox iproute2 linux-perf strace valgrind"
+# cmake and zlib1g-dev: bench/libssh-readsize.sh builds libssh from source.
+BENCH="hyperfine gnuplot-nox iproute2 linux-perf strace valgrind cmake zlib1g-dev"
 
 want="$BUILD $RUN"
 case "${1:-}" in
