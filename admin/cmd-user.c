@@ -70,6 +70,26 @@ admin_store_totp(struct admin_ctx *ctx, int64_t user_id, const uint8_t *raw, siz
 	return r;
 }
 
+/* What `user add` and `user totp-reset` tell about the enrolment window. */
+static void
+print_enrol_window(struct admin_ctx *ctx, const char *name, int64_t until)
+{
+	char when[64];
+
+	time_format_iso(until, when, sizeof(when));
+	if (until == 0) {
+		fprintf(ctx->out,
+		        "no TOTP secret: '%s' cannot log in until one is given (totp_enrol_hours = 0 allows no "
+		        "enrolment at login)\n",
+		        name);
+		return;
+	}
+	fprintf(ctx->out,
+	        "no TOTP secret yet: '%s' enrols one at first login (QR code in the terminal) before %s;\n"
+	        "after that an administrator must run 'user totp-reset %s' again\n",
+	        name, when, name);
+}
+
 int
 cmd_user_add(struct admin_ctx *ctx, int argc, char **argv)
 {
@@ -169,10 +189,15 @@ cmd_user_add(struct admin_ctx *ctx, int argc, char **argv)
 	}
 	u.name = (char *)name;
 	u.created = time_now();
+	/* Without a secret the user enrols at login, but only within the
+	 * one-time window opened here (srv-auth.c: enrolment is not a way in). */
+	if (totp == NULL && ctx->cfg.totp_enrol_hours > 0)
+		u.enrol_until = u.created + (int64_t)ctx->cfg.totp_enrol_hours * 3600;
 	if (totp != NULL && admin_master_key(ctx) == NULL)
 		goto out;
-	dj = json_pack("{s:s,s:s,s:b,s:b,s:o}", "role", user_role_name(u.role), "auth", auth_name(u.auth), "totp",
-	               totp != NULL, "temporary_password", generated, "pubkey", out_str(fp));
+	dj = json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "role", user_role_name(u.role), "auth", auth_name(u.auth), "totp",
+	               totp != NULL, "temporary_password", generated, "pubkey", out_str(fp), "enrol_until",
+	               out_time(u.enrol_until));
 	detail = dj != NULL ? json_dumps(dj, JSON_COMPACT) : NULL;
 	if ((r = store_begin(ctx->st)) != 0) {
 		admin_fail(ctx, "cannot start a transaction: %s", gh_strerror(r));
@@ -195,8 +220,7 @@ cmd_user_add(struct admin_ctx *ctx, int argc, char **argv)
 	if (generated)
 		fprintf(ctx->out, "temporary password (shown once; it must be changed at first login):\n  %s\n", pw);
 	if (totp == NULL)
-		fprintf(ctx->out, "no TOTP secret yet: '%s' enrols one at first login (QR code in the terminal)\n",
-		        name);
+		print_enrol_window(ctx, name, u.enrol_until);
 	if (fp != NULL)
 		fprintf(ctx->out, "public key %s\n", fp);
 	ret = ADMIN_EXIT_OK;
@@ -262,6 +286,12 @@ user_json(struct admin_ctx *ctx, const struct user_rec *u, int full)
 	                    json_boolean(u->auth == USER_AUTH_LOCAL && password_expired(&pol, u->pw_changed, now)));
 	json_object_set_new(o, "password_temporary", json_boolean(u->pw_temporary));
 	json_object_set_new(o, "pubkey", out_str(fp));
+	json_object_set_new(o, "enrol_until", out_time(u->has_totp ? 0 : u->enrol_until));
+	json_object_set_new(o, "enrolment",
+	                    json_string(u->has_totp            ? "done"
+	                                : u->enrol_until > now ? "open"
+	                                : u->enrol_until != 0  ? "expired (user totp-reset opens a new window)"
+	                                                       : "closed (user totp-reset opens a window)"));
 	json_object_set_new(o, "groups", user_groups_json(ctx, u->id));
 	free(fp);
 	return o;
@@ -328,6 +358,8 @@ cmd_user_show(struct admin_ctx *ctx, int argc, char **argv)
 	        {"password_expires", "Password expires"},
 	        {"password_temporary", "Password temporary"},
 	        {"totp", "TOTP enrolled"},
+	        {"enrolment", "TOTP enrolment"},
+	        {"enrol_until", "Enrolment until"},
 	        {"pubkey", "Public key"},
 	        {"groups", "Groups"},
 	        {"last_login", "Last login"},
@@ -369,6 +401,9 @@ user_change(struct admin_ctx *ctx, int (*fn)(struct admin_ctx *, int, char **), 
 	struct user_rec *u = NULL;
 	char obj[128];
 	size_t supers = 0;
+	int64_t enrol_until = 0;
+	json_t *dj = NULL;
+	char *detail = NULL;
 	int r, ret;
 
 	if ((ret = one_user(ctx, fn, argc, argv, &u)) != 0)
@@ -399,13 +434,22 @@ user_change(struct admin_ctx *ctx, int (*fn)(struct admin_ctx *, int, char **), 
 			r = store_user_clear_lockout(ctx->st, u->id);
 		break;
 	case CHANGE_REMOVE: r = store_user_remove(ctx->st, u->id, time_now()); break;
-	case CHANGE_TOTP_RESET: r = store_user_set_totp(ctx->st, u->id, NULL, 0); break;
+	case CHANGE_TOTP_RESET:
+		/* A new one-time enrolment window (0: enrolment at login is off). */
+		if (ctx->cfg.totp_enrol_hours > 0)
+			enrol_until = time_now() + (int64_t)ctx->cfg.totp_enrol_hours * 3600;
+		r = store_user_set_totp(ctx->st, u->id, NULL, 0);
+		if (r == 0)
+			r = store_user_set_enrol_until(ctx->st, u->id, enrol_until);
+		if ((dj = json_pack("{s:o}", "enrol_until", out_time(enrol_until))) != NULL)
+			detail = json_dumps(dj, JSON_COMPACT);
+		break;
 	}
 	if (r != 0)
 		admin_fail(ctx, "%s of '%s' failed: %s", types[what], u->name, gh_strerror(r));
 	else
 		r = admin_audit_tx(ctx, types[what], obj, "ok", what == CHANGE_UNLOCK ? AUDIT_NOTICE : AUDIT_HIGH,
-		                   NULL);
+		                   detail);
 	if (admin_end_tx(ctx, r) != 0)
 		goto out;
 	switch (what) {
@@ -413,12 +457,15 @@ user_change(struct admin_ctx *ctx, int (*fn)(struct admin_ctx *, int, char **), 
 	case CHANGE_UNLOCK: fprintf(ctx->out, "user '%s' unlocked (failed-login lockout cleared)\n", u->name); break;
 	case CHANGE_REMOVE: fprintf(ctx->out, "user '%s' removed\n", u->name); break;
 	case CHANGE_TOTP_RESET:
-		fprintf(ctx->out, "TOTP secret of '%s' cleared: a new one is enrolled at next login\n", u->name);
+		fprintf(ctx->out, "TOTP secret of '%s' cleared\n", u->name);
+		print_enrol_window(ctx, u->name, enrol_until);
 		break;
 	}
 	ret = ADMIN_EXIT_OK;
 out:
 	user_rec_free(u);
+	free(detail);
+	json_decref(dj);
 	return ret;
 }
 

@@ -94,6 +94,13 @@ static const struct config_key config_keys[] = {
         {"timezone", KEY_STRING, 0, 0, NULL, "UTC", "IANA time zone for grant time windows and reports.",
          OFF(timezone)},
         {"totp_issuer", KEY_STRING, 0, 0, NULL, "Gatehouse", "Issuer shown by authenticator apps.", OFF(totp_issuer)},
+        {"totp_enrol_hours", KEY_INT, 0, 8760, NULL, "72",
+         "Hours a user without TOTP may enrol at login, from user add or user totp-reset; 0: never at login.",
+         OFF(totp_enrol_hours)},
+        {"pam_time", KEY_INT, 0, 60000, NULL, "1000",
+         "Milliseconds every PAM password check takes, right or wrong (PAM's own failure delay is"
+         " suppressed); 0 turns the padding off.",
+         OFF(pam_time_ms)},
         {"pam_service", KEY_STRING, 0, 0, NULL, "gatehouse", "PAM service name for users with --auth pam.",
          OFF(pam_service)},
         {"pam_confdir", KEY_STRING, 0, 0, NULL, "",

@@ -36,8 +36,10 @@ struct gh_config {
 	int account_inactive_days; /* lock accounts unused for N days; 0 = off */
 	char *timezone;            /* for grant time windows and reports */
 	char *totp_issuer;         /* issuer in otpauth:// URIs */
-	char *pam_service;         /* PAM service name, default "gatehouse" */
-	char *pam_confdir;         /* private PAM configuration directory ("" = system /etc/pam.d); tests */
+	int totp_enrol_hours; /* one-time enrolment window opened by user add / totp-reset; 0 = no enrolment at login */
+	int pam_time_ms;      /* every PAM password check answers after this long (timing) */
+	char *pam_service;    /* PAM service name, default "gatehouse" */
+	char *pam_confdir;    /* private PAM configuration directory ("" = system /etc/pam.d); tests */
 	/* targets */
 	int target_connect_timeout; /* seconds */
 	/* recording and audit */

@@ -212,5 +212,20 @@ static const char migration_6[] = "CREATE TABLE retention_guard ("
                                   "CREATE TRIGGER audit_base_guard_del BEFORE DELETE ON audit_base"
                                   " BEGIN SELECT RAISE(ABORT, 'audit_base is never deleted'); END;";
 
-const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5, migration_6};
+/* Version 7: the attack review (issue 15).
+ * - failed_at: when failed_count last grew. Failures older than the lockout
+ *   period no longer count, so that a reservation left by a connection that
+ *   died mid-round (srv-auth.c counts a round before judging it) cannot keep
+ *   an account locked for ever.
+ * - enrol_until: the one-time window in which a user without TOTP may enrol
+ *   at login (set by `user add` and `user totp-reset`, closed by enrolment).
+ *   Users waiting to enrol when the database is upgraded get a fresh window
+ *   of 72 hours rather than none, so that an upgrade locks nobody out. */
+static const char migration_7[] = "ALTER TABLE users ADD COLUMN failed_at INTEGER NOT NULL DEFAULT 0;"
+                                  "ALTER TABLE users ADD COLUMN enrol_until INTEGER NOT NULL DEFAULT 0;"
+                                  "UPDATE users SET enrol_until = CAST(strftime('%s','now') AS INTEGER) + 259200"
+                                  " WHERE totp_secret IS NULL AND removed = 0;";
+
+const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4,
+                                         migration_5, migration_6, migration_7};
 const size_t schema_migrations_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

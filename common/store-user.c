@@ -58,7 +58,7 @@ user_rec_list_free(struct user_rec **list, size_t n)
 
 #define USER_COLS                                                                                                      \
 	"id, name, role, auth, pw_hash, pw_changed, pw_temporary, totp_secret IS NOT NULL, totp_last_step, pubkey, "   \
-	"locked, failed_count, locked_until, last_login, created, removed"
+	"locked, failed_count, locked_until, last_login, created, removed, failed_at, enrol_until"
 
 static int
 user_from_row(sqlite3_stmt *stmt, struct user_rec **out)
@@ -95,6 +95,8 @@ user_from_row(sqlite3_stmt *stmt, struct user_rec **out)
 	u->last_login = sqlite3_column_int64(stmt, 13);
 	u->created = sqlite3_column_int64(stmt, 14);
 	u->removed = sqlite3_column_int64(stmt, 15);
+	u->failed_at = sqlite3_column_int64(stmt, 16);
+	u->enrol_until = sqlite3_column_int64(stmt, 17);
 	*out = u;
 	u = NULL;
 	r = 0;
@@ -188,7 +190,7 @@ store_user_add(struct store *st, const struct user_rec *u, int64_t *id)
 	if ((r = store_prepare(
 	             st,
 	             "INSERT INTO users (name, role, auth, pw_hash, pw_changed, pw_temporary, pubkey, locked, "
-	             "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	             "created, enrol_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	             &stmt)) != 0)
 		goto out;
 	sqlite3_bind_text(stmt, 1, u->name, -1, SQLITE_STATIC);
@@ -206,6 +208,7 @@ store_user_add(struct store *st, const struct user_rec *u, int64_t *id)
 		sqlite3_bind_null(stmt, 7);
 	sqlite3_bind_int(stmt, 8, u->locked != 0);
 	sqlite3_bind_int64(stmt, 9, created);
+	sqlite3_bind_int64(stmt, 10, u->enrol_until);
 	if ((r = store_step_done(stmt)) != 0)
 		goto out;
 	if (id != NULL)
@@ -370,14 +373,51 @@ store_user_set_totp(struct store *st, int64_t id, const uint8_t *sealed, size_t 
 	sqlite3_stmt *stmt = NULL;
 	int r = ERR_INTERNAL;
 
-	/* A new secret starts a new replay window. */
-	if ((r = store_prepare(st, "UPDATE users SET totp_secret = ?2, totp_last_step = 0 WHERE id = ?1", &stmt)) != 0)
+	/* A new secret starts a new replay window; enrolling closes the
+	 * enrolment window (it is one-time). */
+	if ((r = store_prepare(st,
+	                       "UPDATE users SET totp_secret = ?2, totp_last_step = 0,"
+	                       " enrol_until = CASE WHEN ?2 IS NULL THEN enrol_until ELSE 0 END WHERE id = ?1",
+	                       &stmt)) != 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
 	if (sealed != NULL && len <= INT32_MAX)
 		sqlite3_bind_blob(stmt, 2, sealed, (int)len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(stmt, 2);
+	if ((r = store_step_done(stmt)) != 0)
+		goto out;
+	r = sqlite3_changes(store_db(st)) > 0 ? 0 : ERR_NOTFOUND;
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+store_user_any_pam(struct store *st)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, r = ERR_INTERNAL;
+
+	if ((r = store_prepare(st, "SELECT EXISTS (SELECT 1 FROM users WHERE auth = 'pam' AND removed = 0)", &stmt)) !=
+	    0)
+		return r;
+	rc = sqlite3_step(stmt);
+	r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) != 0 : store_err(rc);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+store_user_set_enrol_until(struct store *st, int64_t id, int64_t until)
+{
+	sqlite3_stmt *stmt = NULL;
+	int r = ERR_INTERNAL;
+
+	if ((r = store_prepare(st, "UPDATE users SET enrol_until = ?2 WHERE id = ?1", &stmt)) != 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, until);
 	if ((r = store_step_done(stmt)) != 0)
 		goto out;
 	r = sqlite3_changes(store_db(st)) > 0 ? 0 : ERR_NOTFOUND;
@@ -451,12 +491,93 @@ out:
 	return r;
 }
 
-int
-store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t lock_seconds, int64_t now,
-                          int *now_locked)
+/* The lockout columns of one user, read inside the caller's transaction. */
+static int
+lockout_read(struct store *st, int64_t id, int *count, int64_t *failed_at, int64_t *locked_until)
 {
 	sqlite3_stmt *stmt = NULL;
-	int own = 0, in_tx = 0, rc, count;
+	int rc, r = ERR_INTERNAL;
+
+	if ((r = store_prepare(st, "SELECT failed_count, failed_at, locked_until FROM users WHERE id = ?1", &stmt)) !=
+	    0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? ERR_NOTFOUND : store_err(rc);
+		goto out;
+	}
+	*count = sqlite3_column_int(stmt, 0);
+	*failed_at = sqlite3_column_int64(stmt, 1);
+	*locked_until = sqlite3_column_int64(stmt, 2);
+	r = 0;
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int
+lockout_write(struct store *st, int64_t id, int count, int64_t failed_at, int64_t locked_until)
+{
+	sqlite3_stmt *stmt = NULL;
+	int r = ERR_INTERNAL;
+
+	if ((r = store_prepare(st,
+	                       "UPDATE users SET failed_count = ?2, failed_at = ?3, locked_until = ?4 WHERE id = ?1",
+	                       &stmt)) != 0)
+		goto out;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int(stmt, 2, count);
+	sqlite3_bind_int64(stmt, 3, failed_at);
+	sqlite3_bind_int64(stmt, 4, locked_until);
+	r = store_step_done(stmt);
+out:
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+int
+store_user_attempt_begin(struct store *st, int64_t id, int threshold, int64_t period, int64_t now, int *granted)
+{
+	int64_t failed_at = 0, locked_until = 0;
+	int own = 0, in_tx = 0, count = 0;
+	int r = ERR_INTERNAL;
+
+	*granted = 0;
+	/* BEGIN IMMEDIATE: the check and the count are one step for every
+	 * connection and every process on this database. */
+	if ((r = store_tx_start(st, &own)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((r = lockout_read(st, id, &count, &failed_at, &locked_until)) != 0)
+		goto out;
+	if (failed_at != 0 && now - failed_at >= period)
+		count = 0; /* the period passed: old failures no longer count */
+	if (locked_until > now || (threshold > 0 && count >= threshold)) {
+		r = 0; /* locked out: nothing judged, nothing counted */
+		goto out;
+	}
+	if ((r = lockout_write(st, id, count + 1, now, locked_until)) != 0)
+		goto out;
+	*granted = 1;
+	r = 0;
+out:
+	if (in_tx) {
+		int e = store_tx_end(st, own, r == 0);
+
+		if (r == 0)
+			r = e;
+	}
+	if (r != 0)
+		*granted = 0;
+	return r;
+}
+
+int
+store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t lock_seconds, int64_t now, int counted,
+                          int *now_locked)
+{
+	int64_t failed_at = 0, locked_until = 0;
+	int own = 0, in_tx = 0, count = 0;
 	int r = ERR_INTERNAL;
 
 	if (now_locked != NULL)
@@ -464,45 +585,31 @@ store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t l
 	if ((r = store_tx_start(st, &own)) != 0)
 		goto out;
 	in_tx = 1;
-	if ((r = store_prepare(st, "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1", &stmt)) != 0)
+	if ((r = lockout_read(st, id, &count, &failed_at, &locked_until)) != 0)
 		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	if ((r = store_step_done(stmt)) != 0)
-		goto out;
-	if (sqlite3_changes(store_db(st)) == 0) {
-		r = ERR_NOTFOUND;
-		goto out;
+	if (!counted) {
+		if (failed_at != 0 && now - failed_at >= lock_seconds)
+			count = 0;
+		count++;
+		failed_at = now;
 	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if ((r = store_prepare(st, "SELECT failed_count FROM users WHERE id = ?1", &stmt)) != 0)
-		goto out;
-	sqlite3_bind_int64(stmt, 1, id);
-	if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) {
-		r = rc == SQLITE_DONE ? ERR_NOTFOUND : store_err(rc);
-		goto out;
-	}
-	count = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if (threshold > 0 && count >= threshold) {
+	if (threshold > 0 && count >= threshold && locked_until <= now) {
 		/* Lock for a while and start counting afresh for the next period. */
-		if ((r = store_prepare(st, "UPDATE users SET locked_until = ?2, failed_count = 0 WHERE id = ?1",
-		                       &stmt)) != 0)
-			goto out;
-		sqlite3_bind_int64(stmt, 1, id);
-		sqlite3_bind_int64(stmt, 2, now + lock_seconds);
-		if ((r = store_step_done(stmt)) != 0)
-			goto out;
+		locked_until = now + lock_seconds;
+		count = 0;
 		if (now_locked != NULL)
 			*now_locked = 1;
 	}
-	in_tx = 0;
-	r = store_tx_end(st, own, 1);
+	r = lockout_write(st, id, count, failed_at, locked_until);
 out:
-	sqlite3_finalize(stmt);
-	if (in_tx)
-		store_tx_end(st, own, 0);
+	if (in_tx) {
+		int e = store_tx_end(st, own, r == 0);
+
+		if (r == 0)
+			r = e;
+	}
+	if (r != 0 && now_locked != NULL)
+		*now_locked = 0;
 	return r;
 }
 
@@ -512,7 +619,8 @@ store_user_record_success(struct store *st, int64_t id, int64_t now)
 	sqlite3_stmt *stmt = NULL;
 	int r = ERR_INTERNAL;
 
-	if ((r = store_prepare(st, "UPDATE users SET failed_count = 0, last_login = ?2 WHERE id = ?1", &stmt)) != 0)
+	if ((r = store_prepare(st, "UPDATE users SET failed_count = 0, failed_at = 0, last_login = ?2 WHERE id = ?1",
+	                       &stmt)) != 0)
 		goto out;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
@@ -527,5 +635,6 @@ out:
 int
 store_user_clear_lockout(struct store *st, int64_t id)
 {
-	return store_exec_id(st, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?1", id);
+	return store_exec_id(st, "UPDATE users SET failed_count = 0, failed_at = 0, locked_until = 0 WHERE id = ?1",
+	                     id);
 }

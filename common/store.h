@@ -51,8 +51,10 @@ struct user_rec {
 	int64_t totp_last_step; /* last accepted TOTP time step (replay guard) */
 	char *pubkey;           /* OpenSSH public key line, or NULL */
 	int locked;             /* locked by an administrator */
-	int failed_count;       /* consecutive failed logins */
+	int failed_count;       /* failed logins (and rounds being judged) within the lockout period */
+	int64_t failed_at;      /* when failed_count last grew */
 	int64_t locked_until;   /* lockout after failures ends at this time */
+	int64_t enrol_until;    /* without TOTP: enrolment at login allowed until then (0 = never) */
 	int64_t last_login;
 	int64_t created;
 	int64_t removed; /* soft removal: the name stays reserved */
@@ -83,9 +85,30 @@ int store_user_get_totp(struct store *st, int64_t id, uint8_t **sealed, size_t *
 /* Atomically accept a TOTP step only if greater than the stored one (replay
  * guard across connections). Returns ERR_REPLAY when not greater. */
 int store_user_advance_totp_step(struct store *st, int64_t id, int64_t step);
-/* Failure accounting across connections. */
+/* 1 when some user (not removed) authenticates through PAM, 0 when none,
+ * or a negative enum gh_err. */
+int store_user_any_pam(struct store *st);
+/* Open (until > now) or close (0) the one-time TOTP enrolment window. */
+int store_user_set_enrol_until(struct store *st, int64_t id, int64_t until);
+
+/* Failure accounting across connections (srv-auth.c). A login round takes a
+ * failure in advance, atomically with the lock check, before any answer of
+ * it is judged; a round that succeeds gives it back (record_success), one
+ * that fails or is abandoned keeps it. So however many connections race,
+ * at most `threshold` rounds are judged per lockout period. Failures older
+ * than `period` seconds are forgotten (a reservation left by a process that
+ * died mid-round must not lock an account for ever).
+ *
+ * store_user_attempt_begin: *granted = 0 when the account is locked out
+ * (locked_until in the future, or threshold rounds already counted);
+ * otherwise the failure is counted and *granted = 1. threshold 0 = no
+ * lockout (always granted, still counted). */
+int store_user_attempt_begin(struct store *st, int64_t id, int threshold, int64_t period, int64_t now, int *granted);
+/* A failed round. counted: its failure was taken by attempt_begin; otherwise
+ * it is counted now. Locks for lock_seconds when the count reaches
+ * threshold (*now_locked = 1), and starts counting afresh. */
 int store_user_record_failure(struct store *st, int64_t id, int threshold, int64_t lock_seconds, int64_t now,
-                              int *now_locked);
+                              int counted, int *now_locked);
 int store_user_record_success(struct store *st, int64_t id, int64_t now);
 int store_user_clear_lockout(struct store *st, int64_t id);
 

@@ -13,13 +13,26 @@
  *   AP_PASSWORD  "Password: "                          (skipped after a valid public key)
  *   AP_CODE      "Verification code: "                 (when TOTP is enrolled)
  *   AP_NEWPW     "New password: ", "Retype new password: " (temporary or expired password)
- *   AP_ENROL     otpauth URI + QR, "Verification code: "   (no TOTP enrolled yet)
+ *   AP_ENROL     otpauth URI + QR, "Verification code: "   (no TOTP yet, enrolment window open)
  *   AP_SUCCESS
  *
- * A wrong password, an unknown, locked, removed or inactive user all take
- * the same path: the password is verified (against a dummy hash when there
- * is no usable hash), "Verification code: " is asked, and then the same
- * generic failure is sent. Success is sent only when every factor passed. */
+ * Which rounds follow the password is planned from the account's state
+ * alone, never from whether the password was right: a wrong password walks
+ * the same rounds against dummies (a dummy password change, a dummy
+ * enrolment secret) and fails only at the end, so that no prompt confirms a
+ * guess before the whole round is judged (the attack review, issue 15). An
+ * unknown, removed, locked or inactive user, or one whose enrolment window
+ * is closed, is planned like an enrolled user: "Verification code: ", then
+ * the generic failure.
+ *
+ * A round is the unit of guessing: it takes one failure in advance from the
+ * store, atomically with the lock check, before its first secret is judged
+ * (store_user_attempt_begin), and gives it back only by succeeding. A round
+ * that fails, is restarted, is abandoned for another method or user name,
+ * or ends with the connection counts as a failed attempt everywhere
+ * (account lockout, max_auth_tries, the listener's source penalty), is
+ * audited, and its reply is padded. Lock state is read again before the code
+ * is judged and before success. */
 #include "proxy/srv-auth.h"
 
 #include <errno.h>
@@ -71,13 +84,18 @@ struct srv_auth {
 	enum auth_first first;   /* the first factor that passed, if any */
 	int doomed;              /* this attempt ends in failure whatever is answered */
 	char fail_reason[64];    /* why (audit only, never shown) */
-	int totp_ok;             /* TOTP verified in this attempt */
-	int must_change;         /* temporary or expired password */
+	int slot;                /* a failure is counted in advance for this round (store_user_attempt_begin) */
+	int plan_code;           /* the rounds planned from the account's state: code, */
+	int plan_newpw;          /* password change, */
+	int plan_enrol;          /* enrolment */
+	int totp_ok;             /* TOTP verified (or enrolled) in this attempt */
 	int pw_changed;
-	int rounds; /* re-asks in AP_NEWPW / AP_ENROL */
+	int rounds;     /* re-asks in AP_NEWPW / AP_ENROL */
+	int pam_in_use; /* -1 not asked yet; 1 when the store has PAM users (password timing) */
 	uint8_t enrol_secret[TOTP_SECRET_LEN];
 	int have_enrol_secret;
 	int failures;  /* failed attempts on this connection */
+	int end;       /* the connection must end (a request libssh could not answer) */
 	int64_t t0_ms; /* when the message being handled arrived */
 	int succeeded;
 	unsigned methods;     /* authentication methods offered now */
@@ -98,6 +116,7 @@ srv_auth_new(struct conn *c)
 		return NULL;
 	a->c = c;
 	a->methods = SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_INTERACTIVE;
+	a->pam_in_use = -1;
 	return a;
 }
 
@@ -109,8 +128,9 @@ reset_attempt(struct srv_auth *a)
 	a->first = AF_NONE;
 	a->doomed = 0;
 	a->fail_reason[0] = '\0';
+	a->slot = 0;
+	a->plan_code = a->plan_newpw = a->plan_enrol = 0;
 	a->totp_ok = 0;
-	a->must_change = 0;
 	a->pw_changed = 0;
 	a->rounds = 0;
 	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
@@ -168,7 +188,40 @@ audit_attempt(struct srv_auth *a, const char *type, const char *result, int impo
 	free(detail);
 }
 
-/* Bind the attempt to a user name; a different name resets everything. */
+static int fail_attempt(struct srv_auth *a, const char *method, const char *reason);
+
+/* Whether a round is under way: a prompt is pending, or a first factor was
+ * given (a public key that passed, or a password that was checked). */
+static int
+round_open(const struct srv_auth *a)
+{
+	return a->phase != AP_IDLE || a->first != AF_NONE || a->doomed || a->slot;
+}
+
+static const char *
+method_name(const struct srv_auth *a)
+{
+	return a->first == AF_PUBKEY ? "publickey+totp" : "password+totp";
+}
+
+/* A round ends without success because the client left it: it restarted,
+ * switched method or user name, or the connection ended. Counted, audited
+ * and padded like a wrong answer (an attacker must not get free guesses by
+ * never answering the last prompt). Returns 1 (default failure reply). */
+static int
+abandon_round(struct srv_auth *a, const char *why)
+{
+	char reason[96];
+
+	if (!round_open(a))
+		return 0;
+	snprintf(reason, sizeof(reason), "round abandoned (%s)%s%s", why, a->doomed ? ": " : "",
+	         a->doomed ? a->fail_reason : "");
+	return fail_attempt(a, a->first == AF_PUBKEY ? "publickey+totp" : "keyboard-interactive", reason);
+}
+
+/* Bind the attempt to a user name; a different name ends the round of the
+ * previous one (counted against that user) and resets everything. */
 static void
 bind_user(struct srv_auth *a, const char *name)
 {
@@ -178,8 +231,10 @@ bind_user(struct srv_auth *a, const char *name)
 		name = "";
 	if (a->bound_name != NULL && strcmp(a->bound_name, name) == 0)
 		return;
-	if (a->bound_name != NULL)
+	if (a->bound_name != NULL) {
 		debug_f("user name changed mid-authentication: state reset");
+		abandon_round(a, "user name changed");
+	}
 	free(a->bound_name);
 	user_rec_free(a->user);
 	a->user = NULL;
@@ -189,6 +244,25 @@ bind_user(struct srv_auth *a, const char *name)
 		return; /* malformed: behaves as an unknown user */
 	if (store_user_get(a->c->st, a->spec.user, &a->user) != 0)
 		a->user = NULL;
+}
+
+/* Read the bound user's row again: lock state and counters change under
+ * us (other connections, other nodes, the administrator). */
+static void
+reload_user(struct srv_auth *a)
+{
+	struct user_rec *u = NULL;
+
+	if (a->user == NULL)
+		return;
+	if (store_user_get_by_id(a->c->st, a->user->id, &u) != 0) {
+		/* Unreadable now: treat as gone, never as still fine. */
+		user_rec_free(a->user);
+		a->user = NULL;
+		return;
+	}
+	user_rec_free(a->user);
+	a->user = u;
 }
 
 /* Why the bound user may not log in now, or NULL. Same outcome for all. */
@@ -213,6 +287,78 @@ user_refusal(const struct srv_auth *a)
 			return "account inactive";
 	}
 	return NULL;
+}
+
+static void
+doom(struct srv_auth *a, const char *reason)
+{
+	if (!a->doomed)
+		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s", reason);
+	a->doomed = 1;
+}
+
+static int64_t
+lockout_seconds(const struct srv_auth *a)
+{
+	return (int64_t)(a->c->cfg->lockout_minutes > 0 ? a->c->cfg->lockout_minutes : 30) * 60;
+}
+
+/* Take this round's failure in advance, before its first secret is judged
+ * (store.h, store_user_attempt_begin). Refused while the account is locked
+ * out, or while lockout_threshold rounds are already counted: then nothing
+ * of this round is judged. */
+static void
+take_slot(struct srv_auth *a)
+{
+	int threshold = a->c->cfg->lockout_threshold > 0 ? a->c->cfg->lockout_threshold : 0;
+	int granted = 0;
+
+	if (a->slot || a->user == NULL || a->user->removed != 0)
+		return;
+	if (store_user_attempt_begin(a->c->st, a->user->id, threshold, lockout_seconds(a), time_now(), &granted) != 0) {
+		error_f("cannot count the login attempt of %s", a->user->name);
+		doom(a, "cannot count the attempt");
+		return;
+	}
+	if (!granted) {
+		doom(a, "lockout active");
+		return;
+	}
+	a->slot = 1;
+}
+
+/* Plan the rounds after the first factor from the account's state, the
+ * same whether the factor passed or not (see the comment at the top). */
+static void
+plan_rounds(struct srv_auth *a)
+{
+	const struct gh_config *cfg = a->c->cfg;
+	const struct user_rec *u = a->user;
+	struct pw_policy pol;
+	int64_t now = time_now();
+
+	a->plan_code = 1;
+	a->plan_newpw = a->plan_enrol = 0;
+	if (u == NULL || user_refusal(a) != NULL)
+		return;
+	if (!u->has_totp) {
+		if (cfg->bench_totp_off) {
+			/* bench_allow_no_totp: throwaway benchmark data only (documented). */
+			a->plan_code = 0;
+		} else if (u->enrol_until > now) {
+			a->plan_code = 0;
+			a->plan_enrol = 1;
+		} else {
+			/* Enrolment is not a way in: after the one-time window
+			 * an administrator must reset (user totp-reset). */
+			doom(a, "no TOTP and the enrolment window is closed");
+			return;
+		}
+	}
+	if (a->first == AF_PASSWORD && u->auth == USER_AUTH_LOCAL) {
+		password_policy_from_config(cfg, &pol);
+		a->plan_newpw = u->pw_temporary || password_expired(&pol, u->pw_changed, now);
+	}
 }
 
 static int
@@ -250,7 +396,8 @@ ask_new_password(struct srv_auth *a, const char *instruction)
 
 /* Show the otpauth:// URI (instruction; OpenSSH prints it through its log
  * function, which escapes non-ASCII and truncates at 1 KiB) and the QR code
- * (in the prompt, which OpenSSH prints as UTF-8 text). */
+ * (in the prompt, which OpenSSH prints as UTF-8 text). A doomed round shows
+ * a random secret that no account will ever have. */
 static int
 ask_enrolment(struct srv_auth *a, const char *note)
 {
@@ -266,7 +413,7 @@ ask_enrolment(struct srv_auth *a, const char *note)
 		a->have_enrol_secret = 1;
 	}
 	if (totp_base32_encode(a->enrol_secret, sizeof(a->enrol_secret), &b32) != 0 ||
-	    totp_uri(issuer, a->user->name, b32, &uri) != 0)
+	    totp_uri(issuer, a->spec.user, b32, &uri) != 0)
 		goto out;
 	if (qr_render_text(uri, 1, &qr) != 0)
 		qr = NULL;
@@ -290,12 +437,12 @@ out:
 }
 
 static void
-pad_failure(const struct srv_auth *a)
+sleep_until_mono(int64_t until_ms)
 {
-	int64_t left = a->t0_ms + AUTH_FAIL_FLOOR_MS - time_mono_ms();
+	int64_t left = until_ms - time_mono_ms();
 	struct timespec ts;
 
-	if (a->t0_ms == 0 || left <= 0 || left > AUTH_FAIL_FLOOR_MS)
+	if (left <= 0)
 		return;
 	ts.tv_sec = (time_t)(left / 1000);
 	ts.tv_nsec = (long)(left % 1000) * 1000000L;
@@ -303,19 +450,33 @@ pad_failure(const struct srv_auth *a)
 		;
 }
 
-/* Fail the attempt: audit, count, reset. Returns 1 (default failure reply). */
+static void
+pad_failure(const struct srv_auth *a)
+{
+	int64_t left = a->t0_ms + AUTH_FAIL_FLOOR_MS - time_mono_ms();
+
+	if (a->t0_ms == 0 || left <= 0 || left > AUTH_FAIL_FLOOR_MS)
+		return;
+	sleep_until_mono(a->t0_ms + AUTH_FAIL_FLOOR_MS);
+}
+
+/* Fail the attempt: count, audit, pad, reset. The round counts against the
+ * account when it took its failure in advance (a secret of it was judged);
+ * every failure counts against the connection (max_auth_tries) and the
+ * source (the listener's penalty). Returns 1 (default failure reply). */
 static int
-fail_attempt(struct srv_auth *a, const char *method, const char *reason, int count_for_lockout)
+fail_attempt(struct srv_auth *a, const char *method, const char *reason)
 {
 	const struct gh_config *cfg = a->c->cfg;
 	int now_locked = 0;
 	/* lockout_threshold = 0 turns the lockout off, as documented (failures
 	 * are still counted; the store locks only for a threshold > 0). */
 	int threshold = cfg->lockout_threshold > 0 ? cfg->lockout_threshold : 0;
-	int64_t lock_s = (int64_t)(cfg->lockout_minutes > 0 ? cfg->lockout_minutes : 30) * 60;
+	int64_t lock_s = lockout_seconds(a);
 
-	if (count_for_lockout && a->user != NULL && a->user->removed == 0) {
-		if (store_user_record_failure(a->c->st, a->user->id, threshold, lock_s, time_now(), &now_locked) != 0)
+	if (a->slot && a->user != NULL && a->user->removed == 0) {
+		if (store_user_record_failure(a->c->st, a->user->id, threshold, lock_s, time_now(), a->slot,
+		                              &now_locked) != 0)
 			error_f("cannot record the failure of %s", a->user->name);
 	}
 	audit_attempt(a, "auth.fail", "fail", AUDIT_NOTICE, method, reason);
@@ -329,78 +490,78 @@ fail_attempt(struct srv_auth *a, const char *method, const char *reason, int cou
 	pad_failure(a);
 	reset_attempt(a);
 	/* Reload so that a lockout set by this or another connection counts. */
-	if (a->user != NULL) {
-		char *name = strdup(a->user->name);
-
-		user_rec_free(a->user);
-		a->user = NULL;
-		if (name != NULL && store_user_get(a->c->st, name, &a->user) != 0)
-			a->user = NULL;
-		free(name);
-	}
+	reload_user(a);
 	return 1;
 }
 
 static int
 succeed(struct srv_auth *a, const char *method)
 {
+	const char *why;
+
+	/* The last look at the account: another connection may have locked
+	 * it (or an administrator removed it) while this round ran. */
+	reload_user(a);
+	if ((why = user_refusal(a)) != NULL)
+		return fail_attempt(a, method, why);
 	if (store_user_record_success(a->c->st, a->user->id, time_now()) != 0)
 		error_f("cannot record the login of %s", a->user->name);
 	audit_attempt(a, "auth.success", "ok", AUDIT_NOTICE, method, NULL);
 	info("user %s authenticated (%s)", a->user->name, method);
 	a->phase = AP_SUCCESS;
 	a->succeeded = 1;
+	a->slot = 0;
 	explicit_bzero(a->enrol_secret, sizeof(a->enrol_secret));
 	a->rep->kind = AREP_SUCCESS;
 	return 0;
 }
 
-static const char *
-method_name(const struct srv_auth *a)
-{
-	return a->first == AF_PUBKEY ? "publickey+totp" : "password+totp";
-}
-
-/* The transition after a factor passed: the next round, or success. */
+/* The transition after a round: the next one of the plan, or the end. */
 static int
 advance(struct srv_auth *a)
 {
-	if (a->doomed || a->first == AF_NONE || a->user == NULL)
-		return fail_attempt(a, "keyboard-interactive", a->fail_reason[0] ? a->fail_reason : "incomplete", 0);
-	if (a->user->has_totp && !a->totp_ok)
+	if (a->first == AF_NONE && !a->doomed)
+		return fail_attempt(a, "keyboard-interactive", "incomplete");
+	if (a->plan_code && !a->totp_ok)
 		return ask_code(a);
-	if (a->first == AF_PASSWORD && a->must_change && !a->pw_changed) {
+	if (a->plan_newpw && !a->pw_changed) {
 		a->rounds = 0;
 		return ask_new_password(a, "Your password is temporary or has expired and must be changed now.");
 	}
-	if (!a->user->has_totp && a->c->cfg->bench_totp_off) {
-		/* bench_allow_no_totp: throwaway benchmark data only (documented). */
-		return succeed(a, a->first == AF_PUBKEY ? "publickey (no totp: bench)" : "password (no totp: bench)");
-	}
-	if (!a->user->has_totp) {
+	if (a->plan_enrol && !a->totp_ok) {
 		a->rounds = 0;
 		return ask_enrolment(a, NULL);
 	}
+	if (a->doomed || a->user == NULL)
+		return fail_attempt(a, method_name(a), a->fail_reason[0] ? a->fail_reason : "incomplete");
+	if (!a->user->has_totp && a->c->cfg->bench_totp_off)
+		return succeed(a, a->first == AF_PUBKEY ? "publickey (no totp: bench)" : "password (no totp: bench)");
 	return succeed(a, method_name(a));
 }
 
-static void
-doom(struct srv_auth *a, const char *reason)
+/* Whether the store holds PAM users, asked once per connection: then every
+ * password check takes pam_time, so that timing tells neither a PAM user
+ * from an unknown or local one, nor a right PAM password from a wrong one. */
+static int
+pam_in_use(struct srv_auth *a)
 {
-	if (!a->doomed)
-		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s", reason);
-	a->doomed = 1;
+	if (a->pam_in_use < 0)
+		a->pam_in_use = store_user_any_pam(a->c->st) == 1;
+	return a->pam_in_use;
 }
 
-/* First factor: the password. Always costs one hash verification. */
+/* First factor: the password. Always costs one hash verification (or one
+ * PAM conversation), and is judged only under this round's counted failure. */
 static void
 check_password(struct srv_auth *a, const char *pw)
 {
 	const struct gh_config *cfg = a->c->cfg;
 	const char *refusal = user_refusal(a);
-	struct pw_policy pol;
+	int64_t t0 = time_mono_ms();
 	int r;
 
+	if (refusal == NULL)
+		take_slot(a);
 	if (a->user != NULL && a->user->auth == USER_AUTH_PAM && a->user->removed == 0) {
 		r = pam_check_password(cfg->pam_service != NULL ? cfg->pam_service : "gatehouse", cfg->pam_confdir,
 		                       a->user->name, pw);
@@ -419,52 +580,36 @@ check_password(struct srv_auth *a, const char *pw)
 		else if (r != 0)
 			doom(a, "bad password");
 	}
+	if (cfg->pam_time_ms > 0 && pam_in_use(a)) {
+		if (time_mono_ms() - t0 > cfg->pam_time_ms)
+			verbose("password check took longer than pam_time (%d ms): raise it", cfg->pam_time_ms);
+		sleep_until_mono(t0 + cfg->pam_time_ms);
+	}
 	if (refusal != NULL)
 		doom(a, refusal);
-	if (a->doomed)
-		return;
 	a->first = AF_PASSWORD;
-	if (a->user->auth == USER_AUTH_LOCAL) {
-		password_policy_from_config(cfg, &pol);
-		a->must_change = a->user->pw_temporary || password_expired(&pol, a->user->pw_changed, time_now());
-	}
+	plan_rounds(a);
 }
 
-/* Decrypt the user's TOTP secret. Stored as raw bytes; a Base32 text
- * (as typed with --totp-secret) is accepted too. */
+/* Decrypt the user's TOTP secret. Every writer (enrolment, `user add
+ * --totp-secret`, `init`) stores the raw key bytes, and they are read as
+ * such: guessing at a Base32 text here once decoded a raw key whose bytes
+ * happened to be Base32 characters a second time (issue 15). */
 static int
 load_totp_secret(struct srv_auth *a, uint8_t **secret, size_t *len)
 {
 	struct secret_key *k = conn_master_key(a->c);
-	uint8_t *sealed = NULL, *pt = NULL, *raw = NULL;
-	size_t slen = 0, ptlen = 0, rawlen = 0, i;
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
 	int r = ERR_INTERNAL;
 
 	if (k == NULL)
 		goto out;
 	if ((r = store_user_get_totp(a->c->st, a->user->id, &sealed, &slen)) != 0)
 		goto out;
-	if ((r = secret_open(k, "users", a->user->id, sealed, slen, &pt, &ptlen)) != 0)
-		goto out;
-	for (i = 0; i < ptlen; i++) {
-		if (!((pt[i] >= 'A' && pt[i] <= 'Z') || (pt[i] >= 'a' && pt[i] <= 'z') ||
-		      (pt[i] >= '2' && pt[i] <= '7') || pt[i] == '=' || pt[i] == ' '))
-			break;
-	}
-	if (ptlen >= 16 && i == ptlen && totp_base32_decode((const char *)pt, &raw, &rawlen) == 0) {
-		*secret = raw;
-		*len = rawlen;
-		raw = NULL;
-	} else {
-		*secret = pt;
-		*len = ptlen;
-		pt = NULL;
-	}
-	r = 0;
+	r = secret_open(k, "users", a->user->id, sealed, slen, secret, len);
 out:
 	free(sealed);
-	secret_free(pt, ptlen);
-	secret_free(raw, rawlen);
 	return r;
 }
 
@@ -504,40 +649,60 @@ out:
 	return why;
 }
 
-static int
-on_new_password(struct srv_auth *a, const char *pw1, const char *pw2)
+/* The rules a new password must meet. A doomed round checks the same rules
+ * with the same amount of hashing, but against dummies: comparing with the
+ * account's current or old hashes would be an oracle for them. */
+static void
+judge_new_password(struct srv_auth *a, const char *pw1, const char *pw2, char *why, size_t whylen)
 {
 	const struct gh_config *cfg = a->c->cfg;
+	const char *current = password_dummy_hash();
 	struct pw_policy pol;
-	char why[256] = "", note[320];
 	char **hist = NULL;
 	size_t nhist = 0;
-	char *hash = NULL;
-	int r;
 
 	password_policy_from_config(cfg, &pol);
+	why[0] = '\0';
+	if (!a->doomed && a->user->pw_hash != NULL)
+		current = a->user->pw_hash;
 	if (strcmp(pw1, pw2) != 0) {
-		snprintf(why, sizeof(why), "the two passwords differ");
-	} else if (password_check_policy(&pol, pw1, a->user->name, why, sizeof(why)) != 0) {
+		snprintf(why, whylen, "the two passwords differ");
+	} else if (password_check_policy(&pol, pw1, a->spec.user, why, whylen) != 0) {
 		/* why says which rule failed */
-	} else if (password_verify(pw1, a->user->pw_hash != NULL ? a->user->pw_hash : password_dummy_hash()) == 0) {
-		snprintf(why, sizeof(why), "the new password must differ from the current one");
-	} else {
-		if (pol.history > 0 &&
-		    store_user_password_history(a->c->st, a->user->id, (size_t)pol.history, &hist, &nhist) == 0 &&
-		    password_check_history(pw1, hist, nhist, why, sizeof(why)) != 0) {
+	} else if (password_verify(pw1, current) == 0 && !a->doomed) {
+		snprintf(why, whylen, "the new password must differ from the current one");
+	} else if (pol.history > 0 && a->user != NULL &&
+	           store_user_password_history(a->c->st, a->user->id, (size_t)pol.history, &hist, &nhist) == 0) {
+		if (a->doomed) {
+			for (size_t i = 0; i < nhist; i++)
+				(void)password_verify(pw1, password_dummy_hash());
+		} else if (password_check_history(pw1, hist, nhist, why, whylen) != 0) {
 			/* why names the reuse */
-		} else {
-			why[0] = '\0';
 		}
 		store_strv_free(hist, nhist);
 	}
+}
+
+static int
+on_new_password(struct srv_auth *a, const char *pw1, const char *pw2)
+{
+	char why[256], note[320];
+	char *hash = NULL;
+	int r;
+
+	judge_new_password(a, pw1, pw2, why, sizeof(why));
 	if (why[0] != '\0') {
-		audit_attempt(a, "auth.password_change", "refused", AUDIT_NOTICE, "keyboard-interactive", why);
+		if (!a->doomed)
+			audit_attempt(a, "auth.password_change", "refused", AUDIT_NOTICE, "keyboard-interactive", why);
 		if (++a->rounds >= AUTH_MAX_ROUNDS)
-			return fail_attempt(a, "keyboard-interactive", "password change refused too often", 0);
+			return fail_attempt(a, "keyboard-interactive",
+			                    a->doomed ? a->fail_reason : "password change refused too often");
 		snprintf(note, sizeof(note), "Password not changed: %s.", why);
 		return ask_new_password(a, note);
+	}
+	if (a->doomed) {
+		a->pw_changed = 1; /* the same next round; nothing is stored */
+		return advance(a);
 	}
 	r = password_hash(pw1, &hash);
 	if (r == 0)
@@ -546,7 +711,7 @@ on_new_password(struct srv_auth *a, const char *pw1, const char *pw2)
 		secret_free(hash, strlen(hash));
 	if (r != 0) {
 		error_f("cannot store the new password of %s: %s", a->user->name, gh_strerror(r));
-		return fail_attempt(a, "keyboard-interactive", "cannot store the new password", 0);
+		return fail_attempt(a, "keyboard-interactive", "cannot store the new password");
 	}
 	audit_attempt(a, "auth.password_change", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
 	a->pw_changed = 1;
@@ -562,24 +727,35 @@ on_enrol_code(struct srv_auth *a, const char *code)
 	int64_t step = 0;
 	int r;
 
-	r = totp_verify(a->enrol_secret, sizeof(a->enrol_secret), code, time(NULL), a->user->totp_last_step, &step);
+	r = totp_verify(a->enrol_secret, sizeof(a->enrol_secret), code, time(NULL),
+	                a->user != NULL ? a->user->totp_last_step : 0, &step);
 	if (r != 0) {
 		if (++a->rounds >= AUTH_MAX_ROUNDS)
-			return fail_attempt(a, "keyboard-interactive", "enrolment code wrong too often", 1);
+			return fail_attempt(a, "keyboard-interactive",
+			                    a->doomed ? a->fail_reason : "enrolment code wrong too often");
 		return ask_enrolment(a, "That code was not right; try again with the next one.");
 	}
+	if (a->doomed) {
+		a->totp_ok = 1; /* a dummy secret: the round fails at its end */
+		return advance(a);
+	}
+	/* The window may have been closed meanwhile (another connection
+	 * enrolled, an administrator reset): look again before storing. */
+	reload_user(a);
+	if (a->user == NULL || a->user->has_totp || a->user->enrol_until <= time_now())
+		return fail_attempt(a, "keyboard-interactive", "enrolment window closed");
 	if (k == NULL ||
 	    secret_seal(k, "users", a->user->id, a->enrol_secret, sizeof(a->enrol_secret), &sealed, &slen) != 0 ||
 	    store_user_set_totp(a->c->st, a->user->id, sealed, slen) != 0 ||
 	    store_user_advance_totp_step(a->c->st, a->user->id, step) != 0) {
 		free(sealed);
-		return fail_attempt(a, "keyboard-interactive", "cannot store the TOTP secret", 0);
+		return fail_attempt(a, "keyboard-interactive", "cannot store the TOTP secret");
 	}
 	free(sealed);
 	a->user->has_totp = 1;
 	a->user->totp_last_step = step;
 	a->totp_ok = 1;
-	audit_attempt(a, "auth.totp_enrol", "ok", AUDIT_NOTICE, "keyboard-interactive", NULL);
+	audit_attempt(a, "auth.totp_enrol", "ok", AUDIT_HIGH, "keyboard-interactive", NULL);
 	return advance(a);
 }
 
@@ -592,34 +768,36 @@ on_kbdint_response(struct srv_auth *a, const struct auth_req *rq)
 	const char *why;
 
 	if (a->phase == AP_IDLE || a->phase == AP_SUCCESS || a->bound_name == NULL)
-		return fail_attempt(a, "keyboard-interactive", "response without a request", 0);
+		return fail_attempt(a, "keyboard-interactive", "response without a request");
 	if (n < 0 || (unsigned)n != a->expect_answers)
-		return fail_attempt(a, "keyboard-interactive", "answer count differs from prompt count", 0);
+		return fail_attempt(a, "keyboard-interactive", "answer count differs from prompt count");
 	ans0 = n > 0 && rq->have_answer[0] ? rq->answer[0] : NULL;
 	ans1 = n > 1 && rq->have_answer[1] ? rq->answer[1] : NULL;
 	if (ans0 == NULL || (n > 1 && ans1 == NULL))
-		return fail_attempt(a, "keyboard-interactive", "missing answer", 0);
+		return fail_attempt(a, "keyboard-interactive", "missing answer");
 
 	switch (a->phase) {
 	case AP_PASSWORD:
 		check_password(a, ans0);
-		if (a->doomed)
-			return ask_code(a); /* same next prompt as for a good password */
-		return advance(a);
+		return advance(a); /* the plan, the same for a right and a wrong password */
 	case AP_CODE:
+		/* A public-key round judges its first secret here. */
+		if (!a->doomed)
+			take_slot(a);
 		if (a->doomed)
-			return fail_attempt(a, "keyboard-interactive", a->fail_reason, 1);
+			return fail_attempt(a, method_name(a), a->fail_reason);
+		reload_user(a);
 		if ((why = user_refusal(a)) != NULL)
-			return fail_attempt(a, method_name(a), why, 0);
+			return fail_attempt(a, method_name(a), why);
 		if ((why = check_code(a, ans0)) != NULL)
-			return fail_attempt(a, method_name(a), why, 1);
+			return fail_attempt(a, method_name(a), why);
 		a->totp_ok = 1;
 		return advance(a);
 	case AP_NEWPW: return on_new_password(a, ans0, ans1);
 	case AP_ENROL: return on_enrol_code(a, ans0);
 	default: break;
 	}
-	return fail_attempt(a, "keyboard-interactive", "unexpected phase", 0);
+	return fail_attempt(a, "keyboard-interactive", "unexpected phase");
 }
 
 /* Whether the offered key is the user's stored key. */
@@ -655,12 +833,14 @@ on_pubkey(struct srv_auth *a, const struct auth_req *rq)
 	if (a->succeeded)
 		return SSH_AUTH_DENIED;
 	bind_user(a, rq->user);
+	/* Any USERAUTH_REQUEST ends the round under way (RFC 4252, 4256). */
+	abandon_round(a, "new publickey request");
+	if (srv_auth_exhausted(a))
+		return SSH_AUTH_DENIED;
 	if (ssh_pki_import_pubkey_base64(rq->key_b64, ssh_key_type_from_name(rq->key_type), &key) != SSH_OK)
 		key = NULL;
 	match = pubkey_matches(a, key);
 	ssh_key_free(key);
-	if (a->phase != AP_IDLE)
-		reset_attempt(a);
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
 		/* A bare offer proves nothing (Warpgate CVE-2023-43660): it only
 		 * earns PK_OK so that the client signs. */
@@ -668,15 +848,16 @@ on_pubkey(struct srv_auth *a, const struct auth_req *rq)
 	}
 	if (state != SSH_PUBLICKEY_STATE_VALID || !match) {
 		fail_attempt(a, "publickey",
-		             state == SSH_PUBLICKEY_STATE_VALID ? "key not registered" : "bad signature", 0);
+		             state == SSH_PUBLICKEY_STATE_VALID ? "key not registered" : "bad signature");
 		return SSH_AUTH_DENIED;
 	}
+	a->first = AF_PUBKEY;
 	if ((why = user_refusal(a)) != NULL) {
 		/* Same answer as for a usable account: partial success, then the
 		 * code prompt fails. */
 		doom(a, why);
 	}
-	a->first = AF_PUBKEY;
+	plan_rounds(a);
 	a->methods = SSH_AUTH_METHOD_INTERACTIVE;
 	debug("public key accepted for %s; second factor required", actor_of(a));
 	return SSH_AUTH_PARTIAL;
@@ -691,37 +872,46 @@ on_request(struct srv_auth *a, const struct auth_req *rq)
 		return 1;
 	if (rq->kind == AREQ_RESPONSE)
 		return on_kbdint_response(a, rq);
+	if (rq->kind == AREQ_DROPPED) {
+		/* libssh dropped a publickey request whose signature did not
+		 * verify, without replying (conn.c): a failed attempt, and the
+		 * connection ends since no failure can be sent. */
+		if (round_open(a))
+			abandon_round(a, "invalid signature");
+		else
+			fail_attempt(a, "publickey", "invalid signature");
+		a->end = 1;
+		return 1;
+	}
 
 	bind_user(a, rq->user);
 	switch (rq->kind) {
-	case AREQ_NONE: return 1; /* lists the methods */
+	case AREQ_NONE: abandon_round(a, "none request"); return 1; /* lists the methods */
 	case AREQ_KBDINT:
-		/* A new request restarts the round (the client gave up on the
-		 * previous one); a public key that passed stays the first factor. */
-		if (a->phase != AP_IDLE) {
-			enum auth_first f = a->first;
-			int doomed = a->doomed;
-			char reason[sizeof(a->fail_reason)];
-
-			memcpy(reason, a->fail_reason, sizeof(reason));
-			reset_attempt(a);
-			if (f == AF_PUBKEY) {
-				a->first = f;
-				a->doomed = doomed;
-				memcpy(a->fail_reason, reason, sizeof(reason));
-				a->methods = SSH_AUTH_METHOD_INTERACTIVE;
-			}
-		}
-		if (a->first == AF_PUBKEY) {
-			if (a->doomed)
-				return ask_code(a);
+		/* After a public key passed, keyboard-interactive continues the
+		 * round; any other new request restarts it, which counts. */
+		if (a->phase != AP_IDLE)
+			abandon_round(a, "new keyboard-interactive request");
+		if (srv_auth_exhausted(a))
+			return 1;
+		if (a->first == AF_PUBKEY)
 			return advance(a);
-		}
 		return send_prompts(a, AP_PASSWORD, NULL, 1, p);
 	default:
 		/* password, hostbased, gssapi: not offered. */
-		return fail_attempt(a, "other", "method not offered", 0);
+		if (round_open(a))
+			return abandon_round(a, "method not offered");
+		return fail_attempt(a, "other", "method not offered");
 	}
+}
+
+void
+srv_auth_end(struct srv_auth *a, const char *why)
+{
+	if (a == NULL || a->succeeded)
+		return;
+	a->t0_ms = 0; /* nobody to answer: no padding */
+	abandon_round(a, why);
 }
 
 void
@@ -740,7 +930,7 @@ srv_auth_step(struct srv_auth *a, const struct auth_req *rq, struct auth_rep *rp
 	a->rep = NULL;
 	rp->methods = a->methods;
 	rp->succeeded = a->succeeded;
-	rp->exhausted = srv_auth_exhausted(a);
+	rp->exhausted = srv_auth_exhausted(a) || a->end;
 	rp->audit_failed = a->c->audit_failed;
 	if (a->succeeded && a->bound_name != NULL)
 		snprintf(rp->name, sizeof(rp->name), "%s", a->bound_name);
@@ -756,7 +946,7 @@ auth_req_sanitize(struct auth_req *rq)
 		rq->answer[i][sizeof(rq->answer[i]) - 1] = '\0';
 		rq->have_answer[i] = rq->have_answer[i] != 0;
 	}
-	if (rq->kind < AREQ_NONE || rq->kind > AREQ_PUBKEY)
+	if (rq->kind < AREQ_NONE || rq->kind > AREQ_DROPPED)
 		return -1;
 	if (rq->nanswers < -1 || rq->nanswers > 64)
 		rq->nanswers = -1;

@@ -29,6 +29,7 @@ enum auth_req_kind {
 	AREQ_RESPONSE, /* keyboard-interactive INFO_RESPONSE */
 	AREQ_OTHER,    /* password, hostbased ...: not offered */
 	AREQ_PUBKEY,   /* public key offer (state NONE) or signature (libssh verified: VALID) */
+	AREQ_DROPPED,  /* libssh dropped a publickey request (bad signature) without a reply */
 };
 
 struct auth_req {
@@ -57,7 +58,7 @@ struct auth_rep {
 	int nprompts;
 	char prompt[2][AUTH_PROMPT_MAX];
 	int succeeded;            /* every factor passed */
-	int exhausted;            /* too many failures: disconnect */
+	int exhausted;            /* too many failures, or no reply possible: disconnect */
 	int audit_failed;         /* an audit write failed (fail closed): disconnect */
 	char name[AUTH_NAME_MAX]; /* the user name as sent, once succeeded */
 };
@@ -70,6 +71,10 @@ void srv_auth_free(struct srv_auth *a);
  * SSH_AUTH_PARTIAL for a verified signature (TOTP still to come); never
  * SSH_AUTH_SUCCESS for a signature, which would end authentication. */
 void srv_auth_step(struct srv_auth *a, const struct auth_req *rq, struct auth_rep *rp);
+
+/* The connection ends before authentication (client gone, login grace
+ * time): a round under way counts as a failed attempt, audited. */
+void srv_auth_end(struct srv_auth *a, const char *why);
 
 /* Make a request from an untrusted peer safe to read: strings terminated,
  * counts and kinds in range. Returns 0, or -1 when it makes no sense. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -291,7 +292,7 @@ test_failure_lockout_across_reopen(void **state)
 	int64_t id = add_user(f->st, "alice", ROLE_OPERATOR);
 
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10000, &locked), 0);
+		assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10000, 0, &locked), 0);
 		assert_int_equal(locked, 0);
 	}
 	/* Failures are counted in the database, not in the process. */
@@ -301,14 +302,14 @@ test_failure_lockout_across_reopen(void **state)
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
 	assert_int_equal(u->failed_count, 2);
 	user_rec_free(u);
-	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10000, &locked), 0);
+	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10000, 0, &locked), 0);
 	assert_int_equal(locked, 1);
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
 	assert_int_equal(u->locked_until, 10600);
 	assert_int_equal(u->failed_count, 0);
 	user_rec_free(u);
 
-	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10001, &locked), 0);
+	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 10001, 0, &locked), 0);
 	assert_int_equal(locked, 0);
 	assert_int_equal(store_user_record_success(f->st, id, 20000), 0);
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
@@ -320,7 +321,126 @@ test_failure_lockout_across_reopen(void **state)
 	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
 	assert_int_equal(u->locked_until, 0);
 	user_rec_free(u);
-	assert_int_equal(store_user_record_failure(f->st, 31337, 3, 600, 1, &locked), ERR_NOTFOUND);
+	assert_int_equal(store_user_record_failure(f->st, 31337, 3, 600, 1, 0, &locked), ERR_NOTFOUND);
+}
+
+/* A round takes its failure before it is judged (issue 15, finding 2): at
+ * most `threshold` rounds are granted per lockout period, a failed round
+ * keeps its failure and locks, success gives it back, and old failures
+ * (a reservation left by a process that died) are forgotten. */
+static void
+test_attempt_slots(void **state)
+{
+	struct fixture *f = *state;
+	struct user_rec *u = NULL;
+	int granted = -1, locked = -1;
+	int64_t id = add_user(f->st, "slots", ROLE_OPERATOR);
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 1000, &granted), 0);
+		assert_int_equal(granted, 1);
+	}
+	/* Three rounds are being judged: a fourth is not, even unlocked. */
+	assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 1001, &granted), 0);
+	assert_int_equal(granted, 0);
+	/* One of them fails: the count it took reaches the threshold. */
+	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 1002, 1, &locked), 0);
+	assert_int_equal(locked, 1);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
+	assert_int_equal(u->locked_until, 1602);
+	user_rec_free(u);
+	/* Locked: nothing is granted, even with the count reset. */
+	assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 1500, &granted), 0);
+	assert_int_equal(granted, 0);
+	/* The others end as failures meanwhile: counted already, no new lock. */
+	assert_int_equal(store_user_record_failure(f->st, id, 3, 600, 1501, 1, &locked), 0);
+	assert_int_equal(locked, 0);
+	/* After the lock, a round is granted; success gives everything back. */
+	assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 1700, &granted), 0);
+	assert_int_equal(granted, 1);
+	assert_int_equal(store_user_record_success(f->st, id, 1701), 0);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
+	assert_int_equal(u->failed_count, 0);
+	user_rec_free(u);
+	/* A reservation nobody concludes is forgotten after the period. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 5000, &granted), 0);
+	assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 5599, &granted), 0);
+	assert_int_equal(granted, 0);
+	assert_int_equal(store_user_attempt_begin(f->st, id, 3, 600, 5600, &granted), 0);
+	assert_int_equal(granted, 1);
+	/* threshold 0: no lockout, always granted. */
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(store_user_attempt_begin(f->st, id, 0, 600, 9000, &granted), 0);
+		assert_int_equal(granted, 1);
+	}
+	assert_int_equal(store_user_attempt_begin(f->st, 31337, 3, 600, 1, &granted), ERR_NOTFOUND);
+	assert_int_equal(granted, 0);
+}
+
+/* Many processes race for rounds on one database: exactly `threshold` of
+ * them are granted (the check and the count are one transaction). */
+static void
+test_attempt_slots_race(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 12, THRESHOLD = 5 };
+	pid_t pids[N];
+	int granted_total = 0, st;
+	int64_t id = add_user(f->st, "racer", ROLE_OPERATOR);
+
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct store *s2 = NULL;
+			int granted = 0;
+
+			if (store_open(f->db, 0, &s2) != 0)
+				_exit(3);
+			if (store_user_attempt_begin(s2, id, THRESHOLD, 600, 1000, &granted) != 0)
+				_exit(4);
+			store_close(s2);
+			_exit(granted ? 1 : 0);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		assert_true(WEXITSTATUS(st) <= 1);
+		granted_total += WEXITSTATUS(st);
+	}
+	assert_int_equal(granted_total, THRESHOLD);
+}
+
+/* The one-time enrolment window: set at insert, closed by enrolling. */
+static void
+test_enrol_window(void **state)
+{
+	struct fixture *f = *state;
+	struct user_rec u0 = {.name = "newbie", .role = ROLE_OPERATOR, .enrol_until = 777}, *u = NULL;
+	int64_t id = 0;
+	uint8_t blob[4] = {1, 2, 3, 4};
+
+	assert_int_equal(store_user_add(f->st, &u0, &id), 0);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
+	assert_int_equal(u->enrol_until, 777);
+	user_rec_free(u);
+	assert_int_equal(store_user_set_enrol_until(f->st, id, 999), 0);
+	assert_int_equal(store_user_set_totp(f->st, id, blob, sizeof(blob)), 0);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
+	assert_int_equal(u->enrol_until, 0);
+	assert_int_equal(u->has_totp, 1);
+	user_rec_free(u);
+	/* A reset keeps whatever window the caller sets next. */
+	assert_int_equal(store_user_set_enrol_until(f->st, id, 1234), 0);
+	assert_int_equal(store_user_set_totp(f->st, id, NULL, 0), 0);
+	assert_int_equal(store_user_get_by_id(f->st, id, &u), 0);
+	assert_int_equal(u->enrol_until, 1234);
+	assert_int_equal(u->has_totp, 0);
+	user_rec_free(u);
+	assert_int_equal(store_user_any_pam(f->st), 0);
+	assert_int_equal(store_user_set_enrol_until(f->st, 31337, 1), ERR_NOTFOUND);
 }
 
 static void
@@ -637,6 +757,9 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_password_history, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_totp_step_replay, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_failure_lockout_across_reopen, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_attempt_slots, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_attempt_slots_race, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_enrol_window, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_accounts_sealed, setup, teardown),
