@@ -769,15 +769,26 @@ open_store(struct conn *c)
  * it is kept); the monitor then counts the failure and the connection ends
  * with a disconnect message instead of hanging. */
 static int auth_request_dropped;
+static char auth_request_user[AUTH_NAME_MAX]; /* of the last request libssh logged */
 
 static void
 on_libssh_log(int priority, const char *function, const char *buffer, void *userdata)
 {
+	static const char intro[] = "Auth request for service ";
+	const char *p, *q, *end;
+
 	(void)priority;
 	(void)function;
 	(void)userdata;
-	if (buffer != NULL &&
-	    (strstr(buffer, "nvalid signature") != NULL || strstr(buffer, "Failed to get digest") != NULL))
+	if (buffer == NULL)
+		return;
+	/* "Auth request for service ssh-connection, method publickey for user 'NAME'" */
+	if ((p = strstr(buffer, intro)) != NULL && (q = strstr(p, " for user '")) != NULL &&
+	    (end = strrchr(q, '\'')) != NULL && end > q + 11) {
+		q += 11;
+		snprintf(auth_request_user, sizeof(auth_request_user), "%.*s", (int)(end - q), q);
+	}
+	if (strstr(buffer, "nvalid signature") != NULL || strstr(buffer, "Failed to get digest") != NULL)
 		auth_request_dropped = 1;
 }
 
@@ -801,6 +812,7 @@ authenticate(struct conn *c)
 				c->auth_end = 1;
 			else {
 				rq->kind = AREQ_DROPPED;
+				snprintf(rq->user, sizeof(rq->user), "%s", auth_request_user);
 				auth_step(c, rq, rp);
 			}
 			free(rq);

@@ -875,7 +875,10 @@ on_request(struct srv_auth *a, const struct auth_req *rq)
 	if (rq->kind == AREQ_DROPPED) {
 		/* libssh dropped a publickey request whose signature did not
 		 * verify, without replying (conn.c): a failed attempt, and the
-		 * connection ends since no failure can be sent. */
+		 * connection ends since no failure can be sent. The user name
+		 * is the one libssh logged for that request. */
+		if (rq->user[0] != '\0')
+			bind_user(a, rq->user);
 		if (round_open(a))
 			abandon_round(a, "invalid signature");
 		else

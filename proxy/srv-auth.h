@@ -34,7 +34,7 @@ enum auth_req_kind {
 
 struct auth_req {
 	int kind;
-	char user[AUTH_NAME_MAX]; /* as sent; not in a RESPONSE */
+	char user[AUTH_NAME_MAX]; /* as sent; not in a RESPONSE; DROPPED: as libssh logged it */
 	int nanswers;             /* RESPONSE: answers received (-1 = unreadable) */
 	int have_answer[2];
 	char answer[2][AUTH_ANSWER_MAX];
