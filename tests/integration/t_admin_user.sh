@@ -154,7 +154,8 @@ PY
 
 # ---- totp-reset ----
 expect_ok gh_admin user totp-reset alice
-expect_contains "totp-reset" "$OUT" "enrolled at next login"
+expect_contains "totp-reset" "$OUT" "enrols one at first login"
+expect_eq "totp-reset opens an enrolment window" "$(gh_sql "SELECT enrol_until > strftime('%s','now') FROM users WHERE name='alice'")" 1
 expect_eq "secret cleared" "$(gh_sql "SELECT totp_secret IS NULL FROM users WHERE name='alice'")" 1
 
 # ---- remove ----

@@ -267,7 +267,7 @@ test_write_default_round_trip(void **state)
 	}
 	fclose(f);
 	assert_true(documented_port);
-	assert_int_equal(keys, 39); /* one per field of struct gh_config */
+	assert_int_equal(keys, 41); /* one per field of struct gh_config */
 	/* Everything commented: loads to the defaults. */
 	config_defaults(&c);
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
