@@ -869,7 +869,7 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 {
 	struct auth_req *rq = calloc(1, sizeof(*rq));
 	struct auth_rep *rp = calloc(1, sizeof(*rp));
-	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r, status = -1;
+	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r;
 	unsigned nrefused = 0;
 	char refused[64];
 
@@ -884,11 +884,15 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 		struct pollfd p[2] = {{.fd = mon_open ? mon_fd : -1, .events = POLLIN}, {.fd = nfd, .events = POLLIN}};
 
 		if (conn_got_alarm && !authenticated) {
+			/* A round under way is a failed attempt; then go as the
+			 * alarm always did: nothing needs cleaning that the
+			 * parent cannot clean (and a stall flood must not cost
+			 * an orderly exit per connection). */
 			info("login grace time over: connection closed");
 			srv_auth_end(c->auth, "login grace time");
 			notify_grace_expired();
-			status = 2;
-			goto stop;
+			kill(child, SIGKILL);
+			_exit(2);
 		}
 		if (conn_got_term) {
 			conn_got_term = 0;
@@ -968,8 +972,6 @@ wait:
 	srv_auth_free(c->auth);
 	store_close(c->st);
 	secret_key_free(c->mkey);
-	if (status >= 0)
-		return status;
 	if (WIFSIGNALED(st)) {
 		/* 128 + signal tells the listener the session's row may have
 		 * been left active (listener.c closes such rows). */
