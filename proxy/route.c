@@ -259,11 +259,11 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 	unsigned right;
 	int r = ROUTE_REFUSED;
 	const char *kind = chan_kind_name(ch);
-	char rights_note[64] = "";
+	char rights_note[64] = "", not_xfer[160] = "";
 
 	msg[0] = '\0';
 	if (ch->kind == CK_EXEC)
-		ch->xfer_exec = (int)xfer_exec_classify(ch->command, NULL, 0);
+		ch->xfer_exec = (int)xfer_exec_classify(ch->command, NULL, 0, not_xfer, sizeof(not_xfer));
 	right = right_of(ch);
 	if (facts_load(c, &f) != 0) {
 		snprintf(msg, msglen, "internal error while checking grants");
@@ -320,6 +320,11 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 			         ch->xfer_exec <= XE_SCP_DOWNLOAD ? "scp" : "rsync",
 			         right == RIGHT_UPLOAD ? "upload" : "download",
 			         d.message[0] ? d.message : "access refused");
+		else if (not_xfer[0] != '\0')
+			/* It names scp or rsync but is not what their clients run:
+			 * say why it needed the exec right. */
+			snprintf(msg, msglen, "%s (not a plain transfer: %s)",
+			         d.message[0] ? d.message : "access refused", not_xfer);
 		else
 			snprintf(msg, msglen, "%s", d.message[0] ? d.message : "access refused");
 		audit_route(c, c->asset->name, c->login, kind, ch->command, "denied", AUDIT_NOTICE, msg, d.grant_id);

@@ -35,7 +35,6 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/timeutil.h"
-#include "proxy/argv-split.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/scp.h"
@@ -67,124 +66,6 @@ struct xfer {
 	uint64_t bytes[2];       /* scp/rsync: bytes each way */
 	uint8_t buf[XFER_CHUNK]; /* one read */
 };
-
-/* ---- exec commands ------------------------------------------------------- */
-
-/* Characters a shell would act on. A transfer command that holds one
- * unquoted (or `$`/backquote inside double quotes) is not a plain scp/rsync
- * and is treated as a command (exec right), since the target's shell runs
- * it. The scan follows argv-split's quoting rules. */
-static int
-shell_special(const char *s)
-{
-	int sq = 0, dq = 0;
-
-	for (; *s != '\0'; s++) {
-		if (sq) {
-			if (*s == '\'')
-				sq = 0;
-			continue;
-		}
-		if (dq) {
-			if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) {
-				s++;
-				continue;
-			}
-			if (*s == '"')
-				dq = 0;
-			else if (*s == '$' || *s == '`' || *s == '\\')
-				return 1;
-			continue;
-		}
-		if (*s == '\\' && s[1] != '\0') {
-			s++;
-			continue;
-		}
-		if (*s == '\'')
-			sq = 1;
-		else if (*s == '"')
-			dq = 1;
-		else if (strchr(";&|<>()$`*?[]{}~#!\n\r", *s) != NULL)
-			return 1;
-	}
-	return 0;
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
-}
-
-static void
-add_path(char *paths, size_t len, const char *p)
-{
-	size_t n;
-
-	if (paths == NULL || len == 0)
-		return;
-	n = strlen(paths);
-	if (n + 1 < len)
-		snprintf(paths + n, len - n, "%s%s", n ? " " : "", p);
-}
-
-enum xfer_exec_kind
-xfer_exec_classify(const char *command, char *paths, size_t pathslen)
-{
-	struct argv_split a = {0};
-	char why[128];
-	enum xfer_exec_kind k = XE_NONE;
-	int i, up = 0, down = 0, server = 0, sender = 0, opts = 1, after_dot = 0;
-
-	if (paths != NULL && pathslen > 0)
-		paths[0] = '\0';
-	if (command == NULL || shell_special(command) ||
-	    argv_split(command, strlen(command), &a, why, sizeof(why)) != 0 || a.argc < 2)
-		goto out;
-	if (strcmp(base_name(a.argv[0]), "scp") == 0) {
-		for (i = 1; i < a.argc; i++) {
-			const char *w = a.argv[i];
-
-			if (opts && strcmp(w, "--") == 0) {
-				opts = 0;
-			} else if (opts && w[0] == '-' && w[1] != '\0') {
-				up |= strchr(w + 1, 't') != NULL;
-				down |= strchr(w + 1, 'f') != NULL;
-			} else {
-				add_path(paths, pathslen, w);
-			}
-		}
-		if (up != down)
-			k = up ? XE_SCP_UPLOAD : XE_SCP_DOWNLOAD;
-	} else if (strcmp(base_name(a.argv[0]), "rsync") == 0) {
-		for (i = 1; i < a.argc; i++) {
-			const char *w = a.argv[i];
-
-			if (after_dot)
-				add_path(paths, pathslen, w);
-			else if (strcmp(w, "--server") == 0)
-				server = 1;
-			else if (strcmp(w, "--sender") == 0)
-				sender = 1;
-			else if (strcmp(w, ".") == 0)
-				after_dot = 1;
-			else if (strncmp(w, "--remove-source-files", 21) == 0 ||
-			         strncmp(w, "--remove-sent-files", 19) == 0 || strncmp(w, "--log-file", 10) == 0 ||
-			         strncmp(w, "--write-batch", 13) == 0 || strncmp(w, "--only-write-batch", 18) == 0 ||
-			         strncmp(w, "--daemon", 8) == 0 || strncmp(w, "--config", 8) == 0)
-				server = -1; /* a download that writes on the target: a plain command */
-		}
-		if (server == 1)
-			k = sender ? XE_RSYNC_DOWNLOAD : XE_RSYNC_UPLOAD;
-	}
-out:
-	if (k == XE_NONE && paths != NULL && pathslen > 0)
-		paths[0] = '\0';
-	argv_split_free(&a);
-	return k;
-}
 
 /* ---- rows and audit events ------------------------------------------------ */
 
@@ -552,7 +433,7 @@ xfer_start(struct chan *ch)
 			return ERR_NOMEM;
 		x->ch = ch;
 		x->exec = k;
-		xfer_exec_classify(ch->command, x->exec_paths, sizeof(x->exec_paths));
+		xfer_exec_classify(ch->command, x->exec_paths, sizeof(x->exec_paths), NULL, 0);
 		if ((k == XE_SCP_UPLOAD || k == XE_SCP_DOWNLOAD) && (x->scp = scp_new(on_scp_event, x)) == NULL) {
 			r = ERR_NOMEM;
 			goto out;
