@@ -60,6 +60,7 @@ struct xfer {
 		size_t len, cap;
 	} q[2];
 	int tunnel; /* direct-tcpip: relayed as is, counted */
+	int held;   /* sftp: the operator is not read, the pending table is full */
 	int src_eof[2];
 	int failed;
 	uint64_t files;          /* scp files seen */
@@ -641,6 +642,36 @@ flush(struct xfer *x, const struct xdir *d)
 	return 1;
 }
 
+/* The SFTP stream cannot be followed any more, or the operator broke the
+ * protocol (a request id reused while outstanding): the channel ends,
+ * audited as sftp.error or sftp.violation (both high). */
+static void
+sftp_failed(struct xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct conn *c = ch->c;
+	int violation = sftp_violation(x->sftp);
+	char msg[600];
+	json_t *j = json_object();
+	char *detail;
+
+	snprintf(msg, sizeof(msg), "SFTP protocol %s: %s", violation ? "violation" : "error", sftp_error(x->sftp));
+	error("channel %u: %s", ch->num, msg);
+	json_object_set_new(j, "reason", json_string(sftp_error(x->sftp)));
+	json_object_set_new(j, "session", json_string(c->uuid));
+	json_object_set_new(j, "channel", json_integer(ch->num));
+	if (c->asset != NULL)
+		json_object_set_new(j, "target",
+		                    json_sprintf("%s@%s", c->login != NULL ? c->login : "", c->asset->name));
+	detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	conn_audit(c, c->user->name, violation ? "sftp.violation" : "sftp.error",
+	           c->asset != NULL ? c->asset->name : "-", "fail", AUDIT_HIGH, detail);
+	free(detail);
+	x->failed = -1;
+	chan_refuse(ch, violation ? "SFTP protocol violation: the channel is closed" : msg, 1);
+}
+
 /* Read from dir's source what libssh holds for it, once the queue toward
  * the destination is empty (the reason is pump.c's read_hold: libssh
  * re-opens a window after each read without counting what it buffers, so
@@ -679,20 +710,15 @@ drain_source(struct xfer *x, const struct xdir *d, size_t avail)
 		got += n;
 		c->last_activity_ms = time_mono_ms();
 		if ((r = q_feed(x, d->dir, x->buf, (size_t)n)) != 0) {
-			char msg[200];
-
-			if (r == ERR_NOMEM)
+			if (r == ERR_NOMEM || x->sftp == NULL)
 				return r;
-			/* The SFTP stream cannot be followed: end the channel. */
-			snprintf(msg, sizeof(msg), "SFTP protocol error: %s",
-			         x->sftp != NULL ? sftp_error(x->sftp) : "?");
-			error("channel %u: %s", ch->num, msg);
-			conn_audit(c, c->user->name, "sftp.error", c->asset != NULL ? c->asset->name : "-", "fail",
-			           AUDIT_HIGH, NULL);
-			x->failed = -1;
-			chan_refuse(ch, msg, 1);
+			sftp_failed(x);
 			break;
 		}
+		/* The pending table filled up: what libssh still holds stays
+		 * there (the operator's window closes) until answers come. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && sftp_full(x->sftp))
+			break;
 	}
 	return got;
 }
@@ -706,12 +732,32 @@ pump_dir(struct xfer *x, const struct xdir *d)
 	int avail, r;
 
 	while (moved < XFER_ROUND_MAX) {
+		/* Requests that waited for room in the pending table go first. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && sftp_waiting(x->sftp) > 0 && !sftp_full(x->sftp) &&
+		    (r = sftp_resume(x->sftp)) != 0) {
+			if (r == ERR_NOMEM)
+				return r;
+			sftp_failed(x);
+			return moved;
+		}
 		if ((r = flush(x, d)) < 0)
 			return r;
 		if (!*d->rx_flag || x->src_eof[d->dir] || x->failed < 0)
 			break;
 		if (d->dir == SFTP_TO_TARGET && q_peek(x, SFTP_TO_OPERATOR, &p) > XFER_ANSWERS_MAX)
 			break;
+		/* Every request that goes out is tracked: with the table full (or
+		 * requests waiting for it), the operator is not read; libssh keeps
+		 * what arrives and does not re-open the window. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && (sftp_full(x->sftp) || sftp_waiting(x->sftp) > 0)) {
+			if (!x->held)
+				info("channel %u: %d SFTP requests await an answer: the operator is not read until "
+				     "answers come back",
+				     ch->num, SFTP_MAX_PENDING);
+			x->held = 1;
+			break;
+		}
+		x->held = 0;
 		/* What was read went out completely, and the destination has
 		 * window: only then is the source read again. */
 		if (d->dst != NULL && (q_peek(x, d->dir, &p) > 0 || ssh_channel_window_size(d->dst) == 0))
@@ -737,9 +783,11 @@ pump_dir(struct xfer *x, const struct xdir *d)
 	}
 	if (moved >= XFER_ROUND_MAX)
 		ch->more_pending = 1;
-	/* EOF passes on only once everything inspected was delivered; a packet
-	 * cut short by the EOF is dropped (it never was a request). */
-	if (x->src_eof[d->dir] && q_peek(x, d->dir, &p) == 0)
+	/* EOF passes on only once everything inspected was delivered and no
+	 * whole request waits for the pending table; a packet cut short by the
+	 * EOF is dropped (it never was a request). */
+	if (x->src_eof[d->dir] && q_peek(x, d->dir, &p) == 0 &&
+	    (d->dir != SFTP_TO_TARGET || x->sftp == NULL || sftp_waiting(x->sftp) == 0))
 		*d->drained = 1;
 	return moved;
 }
@@ -750,7 +798,7 @@ xfer_pump(struct chan *ch)
 	struct xfer *x = ch->xfer;
 	struct conn *c = ch->c;
 	struct xdir in, out;
-	long a, b;
+	long a, b, n;
 
 	if (x->failed < 0)
 		return 0;
@@ -775,5 +823,12 @@ xfer_pump(struct chan *ch)
 	/* Answers the bastion queued for refused requests go out now. */
 	if ((b = pump_dir(x, &out)) < 0)
 		return b;
+	/* Answers freed room in the pending table: the requests that waited
+	 * go out in this round, not at the next poll. */
+	if (x->sftp != NULL && x->failed >= 0 && sftp_waiting(x->sftp) > 0 && !sftp_full(x->sftp)) {
+		if ((n = pump_dir(x, &in)) < 0)
+			return n;
+		a += n;
+	}
 	return a + b;
 }
