@@ -15,11 +15,14 @@
 #include "admin/cmd.h"
 #include "auth/grant.h"
 #include "common/err.h"
+#include "common/netaddr.h"
 #include "common/timeutil.h"
 
 /* A tunnel destination: HOST:PORT, HOST a DNS name or an IPv4 address,
- * or [IPv6]:PORT; PORT 1-65535. Written back normalised (lower case, no
- * leading zeros) as the proxy compares it (proxy/route.c). */
+ * or [IPv6]:PORT; PORT 1-65535. Written back in the canonical form the
+ * proxy compares (common/netaddr.h, proxy/route.c): lower case, no trailing
+ * dot, an IPv4 address as a dotted quad (0x7f.1 is 127.0.0.1), an
+ * IPv4-mapped IPv6 address as IPv4, no leading zeros in the port. */
 static int
 forward_to_parse(const char *s, char *out, size_t outlen, char *why, size_t whylen)
 {
@@ -27,8 +30,9 @@ forward_to_parse(const char *s, char *out, size_t outlen, char *why, size_t whyl
 	size_t hlen;
 	char *end = NULL;
 	long port;
-	char h[256];
+	char h[256], canon[NETADDR_HOST_MAX + 1];
 	struct in6_addr a6;
+	int kind;
 
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
@@ -77,9 +81,11 @@ forward_to_parse(const char *s, char *out, size_t outlen, char *why, size_t whyl
 		snprintf(why, whylen, "the port must be a number from 1 to 65535");
 		return ERR_INVALID;
 	}
-	for (p = h; *p != '\0'; p++)
-		h[p - h] = (char)tolower((unsigned char)*p);
-	snprintf(out, outlen, s[0] == '[' ? "[%s]:%ld" : "%s:%ld", h, port);
+	if ((kind = netaddr_normalise(h, canon, sizeof(canon))) < 0) {
+		snprintf(why, whylen, "not a host name or an address");
+		return ERR_INVALID;
+	}
+	snprintf(out, outlen, kind == NETADDR_V6 ? "[%s]:%ld" : "%s:%ld", canon, port);
 	return 0;
 }
 

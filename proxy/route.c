@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/netaddr.h"
 #include "common/store.h"
 #include "common/timeutil.h"
 #include "proxy/chan.h"
@@ -259,11 +260,11 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 	unsigned right;
 	int r = ROUTE_REFUSED;
 	const char *kind = chan_kind_name(ch);
-	char rights_note[64] = "";
+	char rights_note[64] = "", not_xfer[160] = "";
 
 	msg[0] = '\0';
 	if (ch->kind == CK_EXEC)
-		ch->xfer_exec = (int)xfer_exec_classify(ch->command, NULL, 0);
+		ch->xfer_exec = (int)xfer_exec_classify(ch->command, NULL, 0, not_xfer, sizeof(not_xfer));
 	right = right_of(ch);
 	if (facts_load(c, &f) != 0) {
 		snprintf(msg, msglen, "internal error while checking grants");
@@ -320,6 +321,11 @@ route_channel(struct conn *c, struct chan *ch, char *msg, size_t msglen)
 			         ch->xfer_exec <= XE_SCP_DOWNLOAD ? "scp" : "rsync",
 			         right == RIGHT_UPLOAD ? "upload" : "download",
 			         d.message[0] ? d.message : "access refused");
+		else if (not_xfer[0] != '\0')
+			/* It names scp or rsync but is not what their clients run:
+			 * say why it needed the exec right. */
+			snprintf(msg, msglen, "%s (not a plain transfer: %s)",
+			         d.message[0] ? d.message : "access refused", not_xfer);
 		else
 			snprintf(msg, msglen, "%s", d.message[0] ? d.message : "access refused");
 		audit_route(c, c->asset->name, c->login, kind, ch->command, "denied", AUDIT_NOTICE, msg, d.grant_id);
@@ -334,23 +340,51 @@ out:
 	return r;
 }
 
-/* forward_to is a comma-separated list of HOST:PORT ([V6]:PORT). */
+/* One --forward-to entry (HOST:PORT or [V6]:PORT, len bytes) in canonical
+ * form (netaddr.h). 0 or -1. */
+static int
+forward_entry(const char *p, size_t len, char *host, size_t hostlen, int *port)
+{
+	char buf[NETADDR_HOST_MAX + 16], *colon, *end = NULL;
+	long v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	colon = buf[0] == '[' ? strstr(buf, "]:") : strrchr(buf, ':');
+	if (colon == NULL)
+		return -1;
+	if (buf[0] == '[')
+		colon++; /* the ':' after ']' */
+	*colon = '\0';
+	v = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return netaddr_normalise(buf, host, hostlen) > 0 ? 0 : -1;
+}
+
+/* forward_to is a comma-separated list of HOST:PORT ([V6]:PORT); host is
+ * canonical. Entries are compared in canonical form too: 127.0.0.1:22 on
+ * the grant allows 0x7f.1:22, [::ffff:127.0.0.1]:22 or localhost.:22 for
+ * localhost:22, since they are the same destination and the target is
+ * asked for the canonical form. */
 static int
 forward_listed(const char *list, const char *host, int port)
 {
-	char want[300];
+	char h[NETADDR_HOST_MAX + 1];
 	const char *p = list, *e;
-	size_t n;
+	int eport;
 
 	if (list == NULL)
 		return 0;
-	snprintf(want, sizeof(want), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
-	n = strlen(want);
 	while (*p != '\0') {
 		e = strchr(p, ',');
 		if (e == NULL)
 			e = p + strlen(p);
-		if ((size_t)(e - p) == n && strncasecmp(p, want, n) == 0)
+		if (forward_entry(p, (size_t)(e - p), h, sizeof(h), &eport) == 0 && eport == port &&
+		    strcmp(h, host) == 0)
 			return 1;
 		p = *e != '\0' ? e + 1 : e;
 	}
@@ -358,14 +392,21 @@ forward_listed(const char *list, const char *host, int port)
 }
 
 /* The tunnel is opened from the target: its own address, or its loopback,
- * on its SSH port reaches its sshd (ssh -J through the bastion). */
+ * on its SSH port reaches its sshd (ssh -J through the bastion). host is
+ * canonical; so is the asset's host once normalised. A name the target
+ * resolves to itself (its own host name in /etc/hosts) cannot be told
+ * without the target's resolver: such a tunnel is refused unless listed,
+ * like any destination, but not labelled unrecorded. */
 static int
 is_target_ssh(const struct asset_rec *a, const char *host, int port)
 {
+	char ah[NETADDR_HOST_MAX + 1];
+
 	if (port != a->port)
 		return 0;
-	return strcasecmp(host, a->host) == 0 || strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-	       strcmp(host, "::1") == 0 || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+	if (netaddr_is_local(host))
+		return 1;
+	return netaddr_normalise(a->host, ah, sizeof(ah)) > 0 && strcmp(ah, host) == 0;
 }
 
 int
@@ -414,7 +455,10 @@ route_tunnel(struct conn *c, const char *host, int port, int *to_target, char *m
 			goto out;
 		}
 	}
-	snprintf(msg, msglen, "%s:%d is not a tunnel destination of your grant on %s%s", host, port, c->asset->name,
+	snprintf(msg, msglen,
+	         strchr(host, ':') != NULL ? "[%s]:%d is not a tunnel destination of your grant on %s%s"
+	                                   : "%s:%d is not a tunnel destination of your grant on %s%s",
+	         host, port, c->asset->name,
 	         *to_target ? " (the target's own SSH service: an unrecorded tunnel must be listed explicitly)" : "");
 out:
 	free(agids);

@@ -30,9 +30,10 @@ void route_entries_free(struct route_entry *e, size_t n);
 /* Fix the connection's target after a menu choice (the grant is still
  * checked by route_channel). */
 int route_choose(struct conn *c, const char *asset, const char *login);
-/* A direct-tcpip request to host:port (opened from the target): fixes the
- * connection's target like a first channel would, then needs the forward
- * right on a grant whose forward_to lists host:port. *to_target is set
+/* A direct-tcpip request to host:port (opened from the target), host in
+ * canonical form (common/netaddr.h): fixes the connection's target like a
+ * first channel would, then needs the forward right on a grant whose
+ * forward_to lists host:port (compared in canonical form). *to_target is set
  * when host:port is the target's own SSH service (an unrecorded tunnel).
  * ROUTE_OK, or ROUTE_REFUSED with one line in msg (not audited here). */
 int route_tunnel(struct conn *c, const char *host, int port, int *to_target, char *msg, size_t msglen);

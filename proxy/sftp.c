@@ -3,7 +3,22 @@
  * parse it and which right it needs; requests the target will answer are
  * remembered by id so the answer's status can be reported with the request's
  * path. Handles returned by OPEN/OPENDIR are tracked to count bytes and hash
- * content that goes sequentially from offset 0. */
+ * content that goes sequentially from offset 0.
+ *
+ * Every request that reaches the target is tracked, so that every answer is
+ * matched with exactly the request it answers and every byte is counted
+ * under the file it belongs to:
+ *   - a request id may be outstanding only once (a second request with the
+ *     same id would make the answers ambiguous): a protocol violation that
+ *     fails the stream;
+ *   - with MAX_PENDING requests outstanding, the next complete request waits
+ *     in the input buffer (sftp_held) and the relay stops reading the
+ *     operator until answers come back;
+ *   - a request on a handle the bastion does not know as open (never
+ *     returned by the target, or already being closed) is answered by the
+ *     bastion: the target might have given that handle to another file;
+ *   - an OPEN/OPENDIR that could not be tracked (MAX_HANDLES open or being
+ *     opened) is answered by the bastion too. */
 #include "proxy/sftp.h"
 
 #include <stdio.h>
@@ -54,9 +69,10 @@ enum {
 #define FX_OK                0
 #define FX_EOF               1
 #define FX_PERMISSION_DENIED 3
+#define FX_FAILURE           4
 #define FX_BAD_MESSAGE       5
 
-#define MAX_PENDING    4096 /* requests awaiting an answer (OpenSSH keeps <= 64) */
+#define MAX_PENDING    SFTP_MAX_PENDING
 #define MAX_HANDLES    256
 #define MAX_HANDLE_LEN 256 /* the protocol's limit */
 #define MAX_PATH_LEN   8192
@@ -136,6 +152,7 @@ struct handle {
 	uint64_t rnext, wnext;   /* next offset for the content to stay sequential */
 	int rseq, wseq;          /* still sequential */
 	int werr;                /* a write was answered with an error */
+	int closing;             /* a CLOSE for it went to the target: no more requests on it */
 	uint64_t entries;        /* directory: names returned */
 	EVP_MD_CTX *rctx, *wctx;
 	void *ud;
@@ -165,10 +182,13 @@ struct sftp {
 	struct buf out[2]; /* inspected packets per direction */
 	struct pending *pend;
 	size_t npend;
+	size_t nopening; /* pending OPEN/OPENDIR: each may take a handle slot */
+	size_t nhandles;
 	struct handle *handles[MAX_HANDLES];
 	uint64_t next_serial;
 	int failed;
-	char err[128];
+	int violation; /* the failure is the operator's protocol violation */
+	char err[512];
 };
 
 /* ---- buffers and a bounded reader -------------------------------------- */
@@ -412,27 +432,42 @@ handle_close(struct sftp *s, struct handle *x, const char *status)
 			ev.status = "write failed";
 	}
 	emit(s, &ev);
-	for (i = 0; i < MAX_HANDLES; i++)
-		if (s->handles[i] == x)
+	for (i = 0; i < MAX_HANDLES; i++) {
+		if (s->handles[i] == x) {
 			s->handles[i] = NULL;
+			s->nhandles--;
+		}
+	}
 	EVP_MD_CTX_free(x->rctx);
 	EVP_MD_CTX_free(x->wctx);
 	free(x->path);
 	free(x);
 }
 
-static void
+/* A handle the target returned. The slot was reserved when the OPEN went
+ * out (nopening); a handle that cannot be followed fails the stream rather
+ * than letting its reads and writes go uncounted. 0 or a negative gh_err. */
+static int
 handle_new(struct sftp *s, const struct pending *pd, const uint8_t *h, uint32_t hlen, int is_dir)
 {
 	struct handle *x;
 	size_t i;
 
-	if (hlen > MAX_HANDLE_LEN || handle_find(s, h, hlen) != NULL)
-		return;
+	if (hlen > MAX_HANDLE_LEN || handle_find(s, h, hlen) != NULL) {
+		s->failed = 1;
+		snprintf(s->err, sizeof(s->err), "the target returned a handle %s",
+		         hlen > MAX_HANDLE_LEN ? "longer than the protocol allows" : "that is already open");
+		return ERR_INVALID;
+	}
 	for (i = 0; i < MAX_HANDLES && s->handles[i] != NULL; i++)
 		;
-	if (i == MAX_HANDLES || (x = calloc(1, sizeof(*x))) == NULL)
-		return; /* untracked: its reads and writes are still policed by type */
+	if (i == MAX_HANDLES) {
+		s->failed = 1;
+		snprintf(s->err, sizeof(s->err), "more than %d handles open", MAX_HANDLES);
+		return ERR_INVALID;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return ERR_NOMEM;
 	x->serial = ++s->next_serial;
 	memcpy(x->h, h, hlen);
 	x->hlen = hlen;
@@ -449,6 +484,8 @@ handle_new(struct sftp *s, const struct pending *pd, const uint8_t *h, uint32_t 
 			x->wseq = 0;
 	}
 	s->handles[i] = x;
+	s->nhandles++;
+	return 0;
 }
 
 /* Content going through a handle at offset off: count, hash while sequential. */
@@ -495,7 +532,26 @@ pending_clear(struct pending *pd)
 	free(pd->path2);
 }
 
-/* Take the pending request with this id out of the table (swap-remove). */
+static int
+opens_handle(const struct pending *pd)
+{
+	return pd->op->type == FXP_OPEN || pd->op->type == FXP_OPENDIR;
+}
+
+static int
+pending_has(const struct sftp *s, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < s->npend; i++)
+		if (s->pend[i].id == id)
+			return 1;
+	return 0;
+}
+
+/* Take the pending request with this id out of the table. Ids are unique
+ * among pending requests (request() refuses a second one), so the order of
+ * the table does not matter (swap-remove). */
 static int
 pending_take(struct sftp *s, uint32_t id, struct pending *out)
 {
@@ -505,20 +561,26 @@ pending_take(struct sftp *s, uint32_t id, struct pending *out)
 		if (s->pend[i].id == id) {
 			*out = s->pend[i];
 			s->pend[i] = s->pend[--s->npend];
+			if (opens_handle(out))
+				s->nopening--;
 			return 1;
 		}
 	}
 	return 0;
 }
 
+/* The caller checked that there is room (sftp_feed holds requests while
+ * the table is full). */
 static int
 pending_add(struct sftp *s, struct pending *pd)
 {
 	if (s->pend == NULL && (s->pend = calloc(MAX_PENDING, sizeof(*s->pend))) == NULL)
 		return ERR_NOMEM;
 	if (s->npend == MAX_PENDING)
-		return ERR_FULL;
+		return ERR_INTERNAL;
 	s->pend[s->npend++] = *pd;
+	if (opens_handle(pd))
+		s->nopening++;
 	return 0;
 }
 
@@ -574,9 +636,11 @@ answer_status(struct sftp *s, uint32_t id, uint32_t code, const char *msg)
 	return buf_append(&s->out[SFTP_TO_OPERATOR], p, i);
 }
 
+/* A request the bastion answers itself (code, msg) instead of the target:
+ * reported as SFTP_EV_DENY with what it would have needed. */
 static int
-deny(struct sftp *s, uint32_t id, const char *op, const char *path, const char *path2, uint32_t pflags,
-     const char *need)
+refuse(struct sftp *s, uint32_t id, const char *op, const char *path, const char *path2, uint32_t pflags,
+       const char *need, uint32_t code, const char *msg)
 {
 	struct sftp_event ev;
 
@@ -588,9 +652,38 @@ deny(struct sftp *s, uint32_t id, const char *op, const char *path, const char *
 	ev.pflags = pflags;
 	ev.id = id;
 	ev.need = need;
-	ev.status = "permission denied";
+	ev.status = status_name(code);
 	emit(s, &ev);
-	return answer_status(s, id, FX_PERMISSION_DENIED, "Permission denied by the bastion's grant");
+	return answer_status(s, id, code, msg);
+}
+
+static int
+deny(struct sftp *s, uint32_t id, const char *op, const char *path, const char *path2, uint32_t pflags,
+     const char *need)
+{
+	return refuse(s, id, op, path, path2, pflags, need, FX_PERMISSION_DENIED,
+	              "Permission denied by the bastion's grant");
+}
+
+/* A second request with the id of one the target has not answered yet:
+ * the answers could no longer be told apart (the bytes of one file would be
+ * logged under the other's name). The stream fails; the relay ends the
+ * channel and audits it. */
+static int
+violation_dup_id(struct sftp *s, uint32_t id, const char *op, const char *path)
+{
+	const struct pending *pd = NULL;
+	size_t i;
+
+	for (i = 0; i < s->npend; i++)
+		if (s->pend[i].id == id)
+			pd = &s->pend[i];
+	s->failed = 1;
+	s->violation = 1;
+	snprintf(s->err, sizeof(s->err), "request id %u reused by %s %.200s while %s %.200s is outstanding", id, op,
+	         path != NULL ? path : "-", pd != NULL ? (pd->ext_name != NULL ? pd->ext_name : pd->op->name) : "?",
+	         pd != NULL && pd->path != NULL ? pd->path : "-");
+	return ERR_INVALID;
 }
 
 static int
@@ -651,6 +744,10 @@ request(struct sftp *s, const uint8_t *pkt, size_t len)
 	case SH_NONE:
 	case SH_EXTENDED: break;
 	}
+	if (pending_has(s, id)) {
+		rc = violation_dup_id(s, id, pd.ext_name != NULL ? pd.ext_name : op->name, pd.path);
+		goto out;
+	}
 	if (r.bad) {
 		rc = deny(s, id, pd.ext_name != NULL ? pd.ext_name : op->name, pd.path, pd.path2, pd.pflags,
 		          "a well-formed request");
@@ -668,6 +765,22 @@ request(struct sftp *s, const uint8_t *pkt, size_t len)
 		          pd.path2, pd.pflags, need_name(need, pd.pflags));
 		goto out;
 	}
+	/* Only handles the target returned and that are not being closed: once
+	 * a CLOSE went out, the target may give the same handle to the next
+	 * file opened, and bytes read through it would be counted (and named)
+	 * as the old file's. Clients never use a handle they have not received
+	 * or have closed. */
+	if (h != NULL && (x == NULL || x->closing)) {
+		rc = refuse(s, id, pd.ext_name != NULL ? pd.ext_name : op->name, x != NULL ? x->path : NULL, NULL, 0,
+		            "an open handle", FX_FAILURE, "Invalid handle (not open at the bastion)");
+		goto out;
+	}
+	/* A handle slot for the answer, so that the file is always followed. */
+	if (opens_handle(&pd) && s->nhandles + s->nopening >= MAX_HANDLES) {
+		rc = refuse(s, id, op->name, pd.path, NULL, pd.pflags, "fewer open handles", FX_FAILURE,
+		            "Too many open handles at the bastion");
+		goto out;
+	}
 	if (op->type == FXP_READ) {
 		pd.off = rd_u64(&r);
 	} else if (op->type == FXP_WRITE) {
@@ -676,15 +789,20 @@ request(struct sftp *s, const uint8_t *pkt, size_t len)
 		if (!r.bad && x != NULL)
 			handle_content(s, x, 1, pd.off, data, dlen);
 	}
-	if ((rc = buf_append(&s->out[SFTP_TO_TARGET], pkt - 4, len + 4)) != 0)
+	/* Remember what the answer must be matched with (WRITE answers only
+	 * matter when they fail, but all are tracked): never forwarded
+	 * untracked, sftp_feed holds requests while the table is full. */
+	if ((rc = pending_add(s, &pd)) != 0)
 		goto out;
-	/* Remember what the answer must be matched with. WRITE answers only
-	 * matter when they fail; all are tracked (bounded by MAX_PENDING). */
-	rc = pending_add(s, &pd);
-	if (rc == ERR_FULL)
-		rc = 0; /* forwarded untracked: its answer is relayed unreported */
-	else if (rc == 0)
-		memset(&pd, 0, sizeof(pd));
+	if ((rc = buf_append(&s->out[SFTP_TO_TARGET], pkt - 4, len + 4)) != 0) {
+		s->npend--; /* its copy of the paths is freed below */
+		if (opens_handle(&pd))
+			s->nopening--;
+		goto out;
+	}
+	if (op->type == FXP_CLOSE && x != NULL)
+		x->closing = 1;
+	memset(&pd, 0, sizeof(pd));
 out:
 	pending_clear(&pd);
 	return rc;
@@ -713,7 +831,8 @@ report_op(struct sftp *s, const struct pending *pd, const char *status, const ch
 	emit(s, &ev);
 }
 
-static void
+/* 0, or a negative gh_err when the target's answer cannot be followed. */
+static int
 answer(struct sftp *s, const uint8_t *pkt, size_t len)
 {
 	struct rd r = {pkt, len, 1, 0};
@@ -723,12 +842,13 @@ answer(struct sftp *s, const uint8_t *pkt, size_t len)
 	uint32_t id, n, code = FX_OK;
 	char *name = NULL;
 	const char *status = "ok";
+	int rc = 0;
 
 	if (pkt[0] == FXP_VERSION)
-		return;
+		return 0;
 	id = rd_u32(&r);
 	if (r.bad || !pending_take(s, id, &pd))
-		return; /* relayed as is: nothing asked for it that we track */
+		return 0; /* relayed as is: nothing that reached the target asked for it */
 	x = handle_by_serial(s, pd.serial);
 	switch (pkt[0]) {
 	case FXP_STATUS:
@@ -737,8 +857,8 @@ answer(struct sftp *s, const uint8_t *pkt, size_t len)
 		break;
 	case FXP_HANDLE:
 		d = rd_str(&r, &n);
-		if (d != NULL && (pd.op->type == FXP_OPEN || pd.op->type == FXP_OPENDIR))
-			handle_new(s, &pd, d, n, pd.op->type == FXP_OPENDIR);
+		if (d != NULL && opens_handle(&pd))
+			rc = handle_new(s, &pd, d, n, pd.op->type == FXP_OPENDIR);
 		break;
 	case FXP_DATA:
 		d = rd_str(&r, &n);
@@ -782,6 +902,7 @@ answer(struct sftp *s, const uint8_t *pkt, size_t len)
 	}
 	free(name);
 	pending_clear(&pd);
+	return rc;
 }
 
 /* ---- the stream --------------------------------------------------------- */
@@ -810,16 +931,54 @@ sftp_feed(struct sftp *s, enum sftp_dir dir, const void *p, size_t n)
 		if (in->len < 4 + (size_t)plen)
 			break;
 		if (dir == SFTP_TO_TARGET) {
+			/* No room to track it: the request waits here, whole, and the
+			 * relay stops reading the operator (sftp_full) until answers
+			 * free the table; sftp_resume() takes it up again. */
+			if (s->npend >= MAX_PENDING)
+				break;
 			if ((r = request(s, q + 4, plen)) != 0)
 				return r;
 		} else {
-			answer(s, q + 4, plen);
+			if ((r = answer(s, q + 4, plen)) != 0)
+				return r;
 			if ((r = buf_append(&s->out[SFTP_TO_OPERATOR], q, 4 + (size_t)plen)) != 0)
 				return r;
 		}
 		buf_consume(in, 4 + (size_t)plen);
 	}
 	return 0;
+}
+
+int
+sftp_resume(struct sftp *s)
+{
+	return sftp_feed(s, SFTP_TO_TARGET, NULL, 0);
+}
+
+int
+sftp_full(const struct sftp *s)
+{
+	return s->npend >= MAX_PENDING;
+}
+
+size_t
+sftp_waiting(const struct sftp *s)
+{
+	const struct buf *in = &s->in[SFTP_TO_TARGET];
+	const uint8_t *q;
+	uint32_t plen;
+
+	if (s->failed || in->len < 4)
+		return 0;
+	q = in->p + in->off;
+	plen = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+	return in->len >= 4 + (size_t)plen ? in->len : 0;
+}
+
+int
+sftp_violation(const struct sftp *s)
+{
+	return s->failed && s->violation;
 }
 
 size_t

@@ -6,8 +6,14 @@
  * never reaches the output: the inspector answers it itself with
  * SSH_FXP_STATUS SSH_FX_PERMISSION_DENIED for the same request id, queued on
  * the operator-bound output between two complete packets. Operations,
- * transfers and refusals are reported through a callback. No I/O, no libssh:
- * unit tested and fuzzed (tests/unit/test_sftp.c, tests/fuzz/fuzz_sftp.c). */
+ * transfers and refusals are reported through a callback.
+ *
+ * Nothing reaches the target untracked: every request that goes out is
+ * remembered until its answer (at most SFTP_MAX_PENDING at once; beyond,
+ * requests wait in the input and the caller stops reading the operator,
+ * see sftp_full); a request reusing the id of an outstanding one fails the
+ * stream as a protocol violation (sftp_violation). No I/O, no libssh: unit
+ * tested and fuzzed (tests/unit/test_sftp.c, tests/fuzz/fuzz_sftp.c). */
 #ifndef GH_PROXY_SFTP_H
 #define GH_PROXY_SFTP_H
 
@@ -17,6 +23,8 @@
 /* Largest packet accepted (length field): OpenSSH's own limit is 256 KiB
  * plus a header; a longer one is a protocol error. */
 #define SFTP_MAX_PACKET (256 * 1024 + 1024)
+/* Requests awaiting an answer (OpenSSH's client keeps at most 64). */
+#define SFTP_MAX_PENDING 4096
 
 enum sftp_dir {
 	SFTP_TO_TARGET = 0,   /* requests, from the operator */
@@ -64,9 +72,22 @@ void sftp_free(struct sftp *s);
 void sftp_want_content(struct sftp *s, int on);
 
 /* Feed bytes travelling in one direction. Returns 0, or ERR_INVALID on a
- * protocol error (a length beyond SFTP_MAX_PACKET or zero): the stream
- * cannot be followed any more and the channel must be closed. */
+ * protocol error (a length beyond SFTP_MAX_PACKET or zero, a request id
+ * reused while outstanding, a handle from the target that cannot be
+ * followed): the stream cannot be followed any more and the channel must be
+ * closed. Requests that find the pending table full stay in the input. */
 int sftp_feed(struct sftp *s, enum sftp_dir dir, const void *p, size_t n);
+/* Take up the requests that waited for room in the pending table (after
+ * answers came back). 0 or as sftp_feed. */
+int sftp_resume(struct sftp *s);
+/* The pending table is full: do not read more from the operator. */
+int sftp_full(const struct sftp *s);
+/* Bytes in the operator's input that include a whole request waiting for
+ * room (0 when none): an EOF from the operator must wait for them. */
+size_t sftp_waiting(const struct sftp *s);
+/* The failure is a protocol violation by the operator (a request id reused
+ * while outstanding), not a stream the bastion cannot follow. */
+int sftp_violation(const struct sftp *s);
 /* Inspected bytes waiting to be written toward dir's destination. */
 size_t sftp_out_peek(const struct sftp *s, enum sftp_dir dir, const uint8_t **p);
 void sftp_out_consume(struct sftp *s, enum sftp_dir dir, size_t n);

@@ -9,11 +9,11 @@
 
 #include "common/audit.h"
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/route.h"
 
-#define TUNNEL_MAX_HOST 255
 #define TUNNEL_MAX_LIVE 16 /* tunnels of one connection at once */
 
 static int
@@ -27,15 +27,19 @@ live_tunnels(const struct conn *c)
 	return n;
 }
 
+/* requested: the host as the operator wrote it, when it differs from the
+ * canonical form in dest (NULL otherwise). */
 static void
 audit_tunnel(struct conn *c, const char *type, const char *dest, const char *result, int importance, const char *why,
-             const char *orig, int oport, int unrecorded)
+             const char *orig, int oport, int unrecorded, const char *requested)
 {
 	json_t *j = json_object();
 	char *detail;
 	char object[300];
 
 	json_object_set_new(j, "destination", json_string(dest));
+	if (requested != NULL)
+		json_object_set_new(j, "requested", json_string(requested));
 	json_object_set_new(j, "originator", json_sprintf("%s:%d", orig != NULL ? orig : "", oport));
 	if (why != NULL && why[0] != '\0')
 		json_object_set_new(j, "reason", json_string(why));
@@ -60,17 +64,31 @@ tunnel_open(struct conn *c, ssh_message msg)
 	int port = ssh_message_channel_request_open_destination_port(msg);
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int oport = ssh_message_channel_request_open_originator_port(msg);
-	char why[384] = "", dest[300];
+	char why[384] = "", dest[300], canon[NETADDR_HOST_MAX + 1], requested[300];
+	const char *req = NULL;
 	int to_target = 0, r;
 	ssh_channel down;
 	struct chan *ch;
 
-	if (host == NULL || host[0] == '\0' || strlen(host) > TUNNEL_MAX_HOST || port <= 0 || port > 65535) {
+	/* One spelling per destination (common/netaddr.h): the grant, the
+	 * "target's own SSH port" label and the channel opened from the target
+	 * all use the canonical form, so 0x7f.1 or ::ffff:127.0.0.1 is judged,
+	 * labelled and opened as 127.0.0.1. */
+	if (host == NULL || port <= 0 || port > 65535 || netaddr_normalise(host, canon, sizeof(canon)) < 0) {
 		snprintf(dest, sizeof(dest), "?:%d", port);
-		audit_tunnel(c, "forward.deny", dest, "denied", AUDIT_NOTICE, "malformed destination", orig, oport, 0);
+		if (host != NULL)
+			snprintf(requested, sizeof(requested), "%.255s", host);
+		audit_tunnel(c, "forward.deny", dest, "denied", AUDIT_NOTICE, "malformed destination", orig, oport, 0,
+		             host != NULL ? requested : NULL);
 		c->forward_notice = 1;
 		return 1;
 	}
+	if (strcmp(canon, host) != 0) {
+		snprintf(requested, sizeof(requested),
+		         strchr(host, ':') != NULL && host[0] != '[' ? "[%s]:%d" : "%s:%d", host, port);
+		req = requested;
+	}
+	host = canon;
 	snprintf(dest, sizeof(dest), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
 	if (c->up_failed || c->begin_failed) {
 		r = ROUTE_REFUSED;
@@ -85,9 +103,9 @@ tunnel_open(struct conn *c, ssh_message msg)
 	 * logged as such whether allowed or not. */
 	if (to_target)
 		audit_tunnel(c, "tunnel.unrecorded", dest, r == ROUTE_OK ? "ok" : "denied", AUDIT_HIGH, why, orig,
-		             oport, 1);
+		             oport, 1, req);
 	if (r != ROUTE_OK) {
-		audit_tunnel(c, "forward.deny", dest, "denied", AUDIT_NOTICE, why, orig, oport, to_target);
+		audit_tunnel(c, "forward.deny", dest, "denied", AUDIT_NOTICE, why, orig, oport, to_target, req);
 		info("direct-tcpip to %s refused: %s", dest, why);
 		c->forward_notice = 1; /* told on a live channel, if any */
 		return 1;
@@ -101,7 +119,7 @@ tunnel_open(struct conn *c, ssh_message msg)
 		ssh_channel_free(down);
 		return 0;
 	}
-	audit_tunnel(c, "tunnel.open", dest, "ok", AUDIT_INFO, NULL, orig, oport, to_target);
+	audit_tunnel(c, "tunnel.open", dest, "ok", AUDIT_INFO, NULL, orig, oport, to_target, req);
 	verbose("channel %u: tunnel to %s from the target", ch->num, dest);
 	return 0;
 }
@@ -112,5 +130,5 @@ tunnel_failed(struct chan *ch, const char *why)
 	info("channel %u: tunnel to %s failed: %s", ch->num, ch->command != NULL ? ch->command : "?",
 	     why != NULL && why[0] ? why : "closed");
 	audit_tunnel(ch->c, "tunnel.fail", ch->command != NULL ? ch->command : "?", "fail", AUDIT_NOTICE, why, NULL, 0,
-	             ch->fwd_unrecorded);
+	             ch->fwd_unrecorded, NULL);
 }

@@ -35,7 +35,6 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/timeutil.h"
-#include "proxy/argv-split.h"
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/scp.h"
@@ -61,130 +60,13 @@ struct xfer {
 		size_t len, cap;
 	} q[2];
 	int tunnel; /* direct-tcpip: relayed as is, counted */
+	int held;   /* sftp: the operator is not read, the pending table is full */
 	int src_eof[2];
 	int failed;
 	uint64_t files;          /* scp files seen */
 	uint64_t bytes[2];       /* scp/rsync: bytes each way */
 	uint8_t buf[XFER_CHUNK]; /* one read */
 };
-
-/* ---- exec commands ------------------------------------------------------- */
-
-/* Characters a shell would act on. A transfer command that holds one
- * unquoted (or `$`/backquote inside double quotes) is not a plain scp/rsync
- * and is treated as a command (exec right), since the target's shell runs
- * it. The scan follows argv-split's quoting rules. */
-static int
-shell_special(const char *s)
-{
-	int sq = 0, dq = 0;
-
-	for (; *s != '\0'; s++) {
-		if (sq) {
-			if (*s == '\'')
-				sq = 0;
-			continue;
-		}
-		if (dq) {
-			if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) {
-				s++;
-				continue;
-			}
-			if (*s == '"')
-				dq = 0;
-			else if (*s == '$' || *s == '`' || *s == '\\')
-				return 1;
-			continue;
-		}
-		if (*s == '\\' && s[1] != '\0') {
-			s++;
-			continue;
-		}
-		if (*s == '\'')
-			sq = 1;
-		else if (*s == '"')
-			dq = 1;
-		else if (strchr(";&|<>()$`*?[]{}~#!\n\r", *s) != NULL)
-			return 1;
-	}
-	return 0;
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
-}
-
-static void
-add_path(char *paths, size_t len, const char *p)
-{
-	size_t n;
-
-	if (paths == NULL || len == 0)
-		return;
-	n = strlen(paths);
-	if (n + 1 < len)
-		snprintf(paths + n, len - n, "%s%s", n ? " " : "", p);
-}
-
-enum xfer_exec_kind
-xfer_exec_classify(const char *command, char *paths, size_t pathslen)
-{
-	struct argv_split a = {0};
-	char why[128];
-	enum xfer_exec_kind k = XE_NONE;
-	int i, up = 0, down = 0, server = 0, sender = 0, opts = 1, after_dot = 0;
-
-	if (paths != NULL && pathslen > 0)
-		paths[0] = '\0';
-	if (command == NULL || shell_special(command) ||
-	    argv_split(command, strlen(command), &a, why, sizeof(why)) != 0 || a.argc < 2)
-		goto out;
-	if (strcmp(base_name(a.argv[0]), "scp") == 0) {
-		for (i = 1; i < a.argc; i++) {
-			const char *w = a.argv[i];
-
-			if (opts && strcmp(w, "--") == 0) {
-				opts = 0;
-			} else if (opts && w[0] == '-' && w[1] != '\0') {
-				up |= strchr(w + 1, 't') != NULL;
-				down |= strchr(w + 1, 'f') != NULL;
-			} else {
-				add_path(paths, pathslen, w);
-			}
-		}
-		if (up != down)
-			k = up ? XE_SCP_UPLOAD : XE_SCP_DOWNLOAD;
-	} else if (strcmp(base_name(a.argv[0]), "rsync") == 0) {
-		for (i = 1; i < a.argc; i++) {
-			const char *w = a.argv[i];
-
-			if (after_dot)
-				add_path(paths, pathslen, w);
-			else if (strcmp(w, "--server") == 0)
-				server = 1;
-			else if (strcmp(w, "--sender") == 0)
-				sender = 1;
-			else if (strcmp(w, ".") == 0)
-				after_dot = 1;
-			else if (strncmp(w, "--remove-source-files", 21) == 0 ||
-			         strncmp(w, "--remove-sent-files", 19) == 0 || strncmp(w, "--log-file", 10) == 0 ||
-			         strncmp(w, "--write-batch", 13) == 0 || strncmp(w, "--only-write-batch", 18) == 0 ||
-			         strncmp(w, "--daemon", 8) == 0 || strncmp(w, "--config", 8) == 0)
-				server = -1; /* a download that writes on the target: a plain command */
-		}
-		if (server == 1)
-			k = sender ? XE_RSYNC_DOWNLOAD : XE_RSYNC_UPLOAD;
-	}
-out:
-	if (k == XE_NONE && paths != NULL && pathslen > 0)
-		paths[0] = '\0';
-	argv_split_free(&a);
-	return k;
-}
 
 /* ---- rows and audit events ------------------------------------------------ */
 
@@ -552,7 +434,7 @@ xfer_start(struct chan *ch)
 			return ERR_NOMEM;
 		x->ch = ch;
 		x->exec = k;
-		xfer_exec_classify(ch->command, x->exec_paths, sizeof(x->exec_paths));
+		xfer_exec_classify(ch->command, x->exec_paths, sizeof(x->exec_paths), NULL, 0);
 		if ((k == XE_SCP_UPLOAD || k == XE_SCP_DOWNLOAD) && (x->scp = scp_new(on_scp_event, x)) == NULL) {
 			r = ERR_NOMEM;
 			goto out;
@@ -760,6 +642,36 @@ flush(struct xfer *x, const struct xdir *d)
 	return 1;
 }
 
+/* The SFTP stream cannot be followed any more, or the operator broke the
+ * protocol (a request id reused while outstanding): the channel ends,
+ * audited as sftp.error or sftp.violation (both high). */
+static void
+sftp_failed(struct xfer *x)
+{
+	struct chan *ch = x->ch;
+	struct conn *c = ch->c;
+	int violation = sftp_violation(x->sftp);
+	char msg[600];
+	json_t *j = json_object();
+	char *detail;
+
+	snprintf(msg, sizeof(msg), "SFTP protocol %s: %s", violation ? "violation" : "error", sftp_error(x->sftp));
+	error("channel %u: %s", ch->num, msg);
+	json_object_set_new(j, "reason", json_string(sftp_error(x->sftp)));
+	json_object_set_new(j, "session", json_string(c->uuid));
+	json_object_set_new(j, "channel", json_integer(ch->num));
+	if (c->asset != NULL)
+		json_object_set_new(j, "target",
+		                    json_sprintf("%s@%s", c->login != NULL ? c->login : "", c->asset->name));
+	detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	conn_audit(c, c->user->name, violation ? "sftp.violation" : "sftp.error",
+	           c->asset != NULL ? c->asset->name : "-", "fail", AUDIT_HIGH, detail);
+	free(detail);
+	x->failed = -1;
+	chan_refuse(ch, violation ? "SFTP protocol violation: the channel is closed" : msg, 1);
+}
+
 /* Read from dir's source what libssh holds for it, once the queue toward
  * the destination is empty (the reason is pump.c's read_hold: libssh
  * re-opens a window after each read without counting what it buffers, so
@@ -798,20 +710,15 @@ drain_source(struct xfer *x, const struct xdir *d, size_t avail)
 		got += n;
 		c->last_activity_ms = time_mono_ms();
 		if ((r = q_feed(x, d->dir, x->buf, (size_t)n)) != 0) {
-			char msg[200];
-
-			if (r == ERR_NOMEM)
+			if (r == ERR_NOMEM || x->sftp == NULL)
 				return r;
-			/* The SFTP stream cannot be followed: end the channel. */
-			snprintf(msg, sizeof(msg), "SFTP protocol error: %s",
-			         x->sftp != NULL ? sftp_error(x->sftp) : "?");
-			error("channel %u: %s", ch->num, msg);
-			conn_audit(c, c->user->name, "sftp.error", c->asset != NULL ? c->asset->name : "-", "fail",
-			           AUDIT_HIGH, NULL);
-			x->failed = -1;
-			chan_refuse(ch, msg, 1);
+			sftp_failed(x);
 			break;
 		}
+		/* The pending table filled up: what libssh still holds stays
+		 * there (the operator's window closes) until answers come. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && sftp_full(x->sftp))
+			break;
 	}
 	return got;
 }
@@ -825,12 +732,32 @@ pump_dir(struct xfer *x, const struct xdir *d)
 	int avail, r;
 
 	while (moved < XFER_ROUND_MAX) {
+		/* Requests that waited for room in the pending table go first. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && sftp_waiting(x->sftp) > 0 && !sftp_full(x->sftp) &&
+		    (r = sftp_resume(x->sftp)) != 0) {
+			if (r == ERR_NOMEM)
+				return r;
+			sftp_failed(x);
+			return moved;
+		}
 		if ((r = flush(x, d)) < 0)
 			return r;
 		if (!*d->rx_flag || x->src_eof[d->dir] || x->failed < 0)
 			break;
 		if (d->dir == SFTP_TO_TARGET && q_peek(x, SFTP_TO_OPERATOR, &p) > XFER_ANSWERS_MAX)
 			break;
+		/* Every request that goes out is tracked: with the table full (or
+		 * requests waiting for it), the operator is not read; libssh keeps
+		 * what arrives and does not re-open the window. */
+		if (d->dir == SFTP_TO_TARGET && x->sftp != NULL && (sftp_full(x->sftp) || sftp_waiting(x->sftp) > 0)) {
+			if (!x->held)
+				info("channel %u: %d SFTP requests await an answer: the operator is not read until "
+				     "answers come back",
+				     ch->num, SFTP_MAX_PENDING);
+			x->held = 1;
+			break;
+		}
+		x->held = 0;
 		/* What was read went out completely, and the destination has
 		 * window: only then is the source read again. */
 		if (d->dst != NULL && (q_peek(x, d->dir, &p) > 0 || ssh_channel_window_size(d->dst) == 0))
@@ -856,9 +783,11 @@ pump_dir(struct xfer *x, const struct xdir *d)
 	}
 	if (moved >= XFER_ROUND_MAX)
 		ch->more_pending = 1;
-	/* EOF passes on only once everything inspected was delivered; a packet
-	 * cut short by the EOF is dropped (it never was a request). */
-	if (x->src_eof[d->dir] && q_peek(x, d->dir, &p) == 0)
+	/* EOF passes on only once everything inspected was delivered and no
+	 * whole request waits for the pending table; a packet cut short by the
+	 * EOF is dropped (it never was a request). */
+	if (x->src_eof[d->dir] && q_peek(x, d->dir, &p) == 0 &&
+	    (d->dir != SFTP_TO_TARGET || x->sftp == NULL || sftp_waiting(x->sftp) == 0))
 		*d->drained = 1;
 	return moved;
 }
@@ -869,7 +798,7 @@ xfer_pump(struct chan *ch)
 	struct xfer *x = ch->xfer;
 	struct conn *c = ch->c;
 	struct xdir in, out;
-	long a, b;
+	long a, b, n;
 
 	if (x->failed < 0)
 		return 0;
@@ -894,5 +823,12 @@ xfer_pump(struct chan *ch)
 	/* Answers the bastion queued for refused requests go out now. */
 	if ((b = pump_dir(x, &out)) < 0)
 		return b;
+	/* Answers freed room in the pending table: the requests that waited
+	 * go out in this round, not at the next poll. */
+	if (x->sftp != NULL && x->failed >= 0 && sftp_waiting(x->sftp) > 0 && !sftp_full(x->sftp)) {
+		if ((n = pump_dir(x, &in)) < 0)
+			return n;
+		a += n;
+	}
 	return a + b;
 }

@@ -227,7 +227,7 @@ init_version(struct pk *rq, struct pk *rp)
 /* ---- event log ---- */
 
 struct log {
-	char s[16384];
+	char s[1 << 20];
 	size_t n;
 };
 
@@ -461,7 +461,9 @@ test_split_everywhere(void **state)
 	}
 }
 
-/* One request alone: forwarded (1) or answered PERMISSION_DENIED (0). */
+/* One request alone: forwarded (1) or answered PERMISSION_DENIED (0). A
+ * handle "H" is open (a directory: either right opens it), so that requests
+ * on a handle are judged by their type. */
 static int
 forwarded(unsigned rights, const struct pk *rq, uint32_t id)
 {
@@ -472,7 +474,14 @@ forwarded(unsigned rights, const struct pk *rq, uint32_t id)
 	const char *msg = "Permission denied by the bastion's grant";
 	uint32_t ml = (uint32_t)strlen(msg);
 	int fwd;
+	struct pk od = {{0}, 0}, oh = {{0}, 0};
 
+	memset(&res, 0, sizeof(res));
+	req_path(&od, 11, 1, "/d");
+	rep_handle(&oh, 1, "H");
+	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, od.b, od.n), 0);
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, oh.b, oh.n), 0);
+	drain(s, &res);
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, rq->b, rq->n), 0);
 	drain(s, &res);
@@ -746,6 +755,264 @@ test_content_events(void **state)
 	sftp_free(s);
 }
 
+/* ---- issue 15, finding 5: nothing untracked, nothing misnamed ---------- */
+
+static void
+feed1(struct sftp *s, enum sftp_dir dir, const struct pk *p)
+{
+	assert_int_equal(sftp_feed(s, dir, p->b, p->n), 0);
+}
+
+/* Whether the bytes of p are somewhere in buf. */
+static int
+contains(const uint8_t *buf, size_t n, const struct pk *p)
+{
+	size_t i;
+
+	for (i = 0; i + p->n <= n; i++)
+		if (memcmp(buf + i, p->b, p->n) == 0)
+			return 1;
+	return 0;
+}
+
+/* OPEN id 5 of a harmless file, another request answered meanwhile (its
+ * removal reordered the table), then OPEN id 5 of /etc/shadow: the second
+ * OPEN never reaches the target, the stream fails as a violation naming
+ * both, and no transfer is ever reported under a wrong name. */
+static void
+test_duplicate_id(void **state)
+{
+	static struct result res;
+	struct sftp *s = sftp_new(SFTP_RIGHT_READ, on_event, &res.log);
+	struct pk a = {{0}, 0}, b = {{0}, 0}, c = {{0}, 0}, d = {{0}, 0};
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	req_path(&a, 17, 1, "/etc");
+	req_open(&a, 5, "/tmp/harmless", 0x01);
+	req_path(&a, 17, 2, "/tmp");
+	feed1(s, SFTP_TO_TARGET, &a);
+	rep_status(&b, 1, 0); /* takes id 1 out of the table: the order changes */
+	feed1(s, SFTP_TO_OPERATOR, &b);
+	req_open(&c, 5, "/etc/shadow", 0x01);
+	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, c.b, c.n), ERR_INVALID);
+	assert_true(sftp_violation(s));
+	assert_non_null(strstr(sftp_error(s), "request id 5"));
+	assert_non_null(strstr(sftp_error(s), "/etc/shadow"));
+	assert_non_null(strstr(sftp_error(s), "/tmp/harmless"));
+	n = sftp_out_peek(s, SFTP_TO_TARGET, &p);
+	assert_int_equal(n, a.n); /* the first three requests only */
+	assert_false(contains(p, n, &c));
+	/* the stream stays failed: nothing more is inspected or forwarded */
+	rep_handle(&d, 5, "A");
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, d.b, d.n), ERR_INVALID);
+	sftp_free(s);
+	assert_null(strstr(res.log.s, "shadow"));
+	/* a reused id of an answered request is fine (clients wrap around) */
+	memset(&res, 0, sizeof(res));
+	s = sftp_new(SFTP_RIGHT_READ, on_event, &res.log);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	req_path(&a, 17, 7, "/a");
+	rep_status(&b, 7, 0);
+	feed1(s, SFTP_TO_TARGET, &a);
+	feed1(s, SFTP_TO_OPERATOR, &b);
+	feed1(s, SFTP_TO_TARGET, &a);
+	assert_false(sftp_violation(s));
+	/* a duplicate of a denied request's id is not outstanding either, but a
+	 * duplicate of an outstanding one is refused even if it would be denied */
+	memset(&c, 0, sizeof(c));
+	req_path(&c, 13, 7, "/a");
+	assert_int_equal(sftp_feed(s, SFTP_TO_TARGET, c.b, c.n), ERR_INVALID);
+	assert_true(sftp_violation(s));
+	sftp_free(s);
+}
+
+/* SFTP_MAX_PENDING requests unanswered: the next ones (an upload, a
+ * download, a remove) wait in the input and do not reach the target until
+ * answers free the table; then each is tracked and reported. */
+static void
+test_pending_full_holds(void **state)
+{
+	static struct result res;
+	struct sftp *s = sftp_new(SFTP_RIGHT_READ | SFTP_RIGHT_WRITE, on_event, &res.log);
+	struct pk p1, tail = {{0}, 0}, ans = {{0}, 0};
+	const uint8_t *out;
+	size_t n, before;
+	uint32_t id;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	for (id = 1; id <= SFTP_MAX_PENDING; id++) {
+		memset(&p1, 0, sizeof(p1));
+		req_path(&p1, 7, id, "/");
+		feed1(s, SFTP_TO_TARGET, &p1);
+		assert_int_equal(sftp_full(s), id == SFTP_MAX_PENDING);
+		sftp_out_consume(s, SFTP_TO_TARGET, sftp_out_peek(s, SFTP_TO_TARGET, &out));
+	}
+	req_open(&tail, 90001, "/up", 0x02 | 0x08);
+	req_open(&tail, 90002, "/down", 0x01);
+	req_path(&tail, 13, 90003, "/gone");
+	feed1(s, SFTP_TO_TARGET, &tail);
+	assert_int_equal(sftp_out_peek(s, SFTP_TO_TARGET, &out), 0); /* nothing went out */
+	assert_int_equal(sftp_waiting(s), tail.n);
+	assert_int_equal(sftp_resume(s), 0); /* still full: still waiting */
+	assert_int_equal(sftp_out_peek(s, SFTP_TO_TARGET, &out), 0);
+	/* two answers: room for two of the three */
+	rep_status(&ans, 1, 0);
+	rep_status(&ans, 2, 0);
+	feed1(s, SFTP_TO_OPERATOR, &ans);
+	assert_false(sftp_full(s));
+	assert_int_equal(sftp_resume(s), 0);
+	assert_true(sftp_full(s));
+	n = sftp_out_peek(s, SFTP_TO_TARGET, &out);
+	before = n;
+	assert_true(n > 0 && n < tail.n);
+	sftp_out_consume(s, SFTP_TO_TARGET, n);
+	assert_true(sftp_waiting(s) > 0);
+	memset(&ans, 0, sizeof(ans));
+	rep_status(&ans, 3, 0);
+	feed1(s, SFTP_TO_OPERATOR, &ans);
+	assert_int_equal(sftp_resume(s), 0);
+	assert_int_equal(sftp_waiting(s), 0);
+	n = sftp_out_peek(s, SFTP_TO_TARGET, &out);
+	assert_int_equal(before + n, tail.n);
+	sftp_out_consume(s, SFTP_TO_TARGET, n);
+	/* the target answers them: every one is reported */
+	memset(&ans, 0, sizeof(ans));
+	rep_handle(&ans, 90001, "HU");
+	rep_handle(&ans, 90002, "HD");
+	rep_status(&ans, 90003, 0);
+	feed1(s, SFTP_TO_OPERATOR, &ans);
+	memset(&tail, 0, sizeof(tail));
+	req_write(&tail, 90004, "HU", 0, "hello world");
+	req_read(&tail, 90005, "HD", 0, 100);
+	req_handle(&tail, 4, 90006, "HU");
+	req_handle(&tail, 4, 90007, "HD");
+	for (id = 4; id <= 2000; id++) { /* room again */
+		memset(&ans, 0, sizeof(ans));
+		rep_status(&ans, id, 0);
+		feed1(s, SFTP_TO_OPERATOR, &ans);
+	}
+	feed1(s, SFTP_TO_TARGET, &tail);
+	memset(&ans, 0, sizeof(ans));
+	rep_status(&ans, 90004, 0);
+	rep_data(&ans, 90005, "abc");
+	rep_status(&ans, 90006, 0);
+	rep_status(&ans, 90007, 0);
+	feed1(s, SFTP_TO_OPERATOR, &ans);
+	assert_non_null(strstr(res.log.s, "op remove path=/gone path2=- flags=0 r=0 w=0 n=0 sha=- status=ok"));
+	assert_non_null(strstr(res.log.s, "transfer upload path=/up path2=- flags=10 r=0 w=11 n=0 sha=" SHA_HELLO));
+	assert_non_null(strstr(res.log.s, "transfer download path=/down path2=- flags=1 r=3 w=0 n=0 sha=" SHA_ABC));
+	sftp_free(s);
+}
+
+/* A handle the bastion does not know as open is never used: a guessed
+ * handle before the OPEN's answer, and the old handle after its CLOSE went
+ * out (the target gives it to the next file), are answered by the bastion;
+ * the bytes read are counted under the file that owns the handle. */
+static void
+test_handle_reuse(void **state)
+{
+	static struct result res;
+	struct sftp *s = sftp_new(SFTP_RIGHT_READ, on_event, &res.log);
+	struct pk a = {{0}, 0}, b = {{0}, 0}, c = {{0}, 0}, d = {{0}, 0}, e = {{0}, 0}, f = {{0}, 0};
+	const uint8_t *out;
+	size_t n;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	req_open(&a, 1, "/tmp/harmless", 0x01);
+	req_read(&a, 2, "0", 0, 100); /* guessed before the answer */
+	feed1(s, SFTP_TO_TARGET, &a);
+	assert_non_null(strstr(res.log.s, "deny read path=- "));
+	assert_non_null(strstr(res.log.s, "need=an open handle"));
+	rep_handle(&b, 1, "0");
+	feed1(s, SFTP_TO_OPERATOR, &b);
+	req_handle(&c, 4, 3, "0");
+	req_open(&c, 4, "/etc/shadow", 0x01);
+	req_read(&c, 5, "0", 0, 100); /* the old handle, being closed */
+	sftp_out_consume(s, SFTP_TO_TARGET, sftp_out_peek(s, SFTP_TO_TARGET, &out));
+	feed1(s, SFTP_TO_TARGET, &c);
+	n = sftp_out_peek(s, SFTP_TO_TARGET, &out);
+	memset(&d, 0, sizeof(d));
+	req_read(&d, 5, "0", 0, 100);
+	assert_false(contains(out, n, &d)); /* the READ did not go out */
+	sftp_out_consume(s, SFTP_TO_TARGET, n);
+	rep_status(&e, 3, 0);
+	rep_handle(&e, 4, "0"); /* the target reuses the handle */
+	feed1(s, SFTP_TO_OPERATOR, &e);
+	memset(&d, 0, sizeof(d));
+	req_read(&d, 6, "0", 0, 100);
+	req_handle(&d, 4, 7, "0");
+	feed1(s, SFTP_TO_TARGET, &d);
+	rep_data(&f, 6, "abc");
+	rep_status(&f, 7, 0);
+	feed1(s, SFTP_TO_OPERATOR, &f);
+	sftp_free(s);
+	assert_non_null(strstr(res.log.s, "transfer download path=/tmp/harmless path2=- flags=1 r=0 w=0"));
+	assert_non_null(
+	        strstr(res.log.s, "transfer download path=/etc/shadow path2=- flags=1 r=3 w=0 n=0 sha=" SHA_ABC));
+}
+
+/* Handle slots: opens beyond what the bastion can follow are answered by it
+ * (never forwarded untracked); a handle the target returns twice, or one
+ * longer than the protocol allows, fails the stream (not a violation). */
+static void
+test_handle_limits(void **state)
+{
+	static struct result res;
+	struct sftp *s = sftp_new(SFTP_RIGHT_READ, on_event, &res.log);
+	struct pk a, b;
+	const uint8_t *out;
+	uint32_t id;
+	char h[16], longh[300];
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	for (id = 1; id <= 256; id++) {
+		memset(&a, 0, sizeof(a));
+		req_open(&a, id, "/f", 0x01);
+		feed1(s, SFTP_TO_TARGET, &a);
+		if (id % 2 == 0) { /* half of them answered, half pending */
+			memset(&b, 0, sizeof(b));
+			snprintf(h, sizeof(h), "h%u", id);
+			rep_handle(&b, id, h);
+			feed1(s, SFTP_TO_OPERATOR, &b);
+		}
+	}
+	sftp_out_consume(s, SFTP_TO_TARGET, sftp_out_peek(s, SFTP_TO_TARGET, &out));
+	sftp_out_consume(s, SFTP_TO_OPERATOR, sftp_out_peek(s, SFTP_TO_OPERATOR, &out));
+	memset(&a, 0, sizeof(a));
+	req_open(&a, 1000, "/one-too-many", 0x01);
+	feed1(s, SFTP_TO_TARGET, &a);
+	assert_int_equal(sftp_out_peek(s, SFTP_TO_TARGET, &out), 0);
+	assert_true(sftp_out_peek(s, SFTP_TO_OPERATOR, &out) > 9);
+	assert_int_equal(out[4], 101);
+	assert_int_equal(out[12], 4); /* SSH_FX_FAILURE */
+	assert_non_null(strstr(res.log.s, "deny open path=/one-too-many"));
+	assert_non_null(strstr(res.log.s, "need=fewer open handles"));
+	/* the target returns a handle that is already open */
+	memset(&b, 0, sizeof(b));
+	rep_handle(&b, 1, "h2");
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, b.b, b.n), ERR_INVALID);
+	assert_false(sftp_violation(s));
+	assert_non_null(strstr(sftp_error(s), "already open"));
+	sftp_free(s);
+	s = sftp_new(SFTP_RIGHT_READ, on_event, &res.log);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(longh, 'x', sizeof(longh) - 1);
+	longh[sizeof(longh) - 1] = '\0';
+	req_open(&a, 1, "/f", 0x01);
+	rep_handle(&b, 1, longh);
+	feed1(s, SFTP_TO_TARGET, &a);
+	assert_int_equal(sftp_feed(s, SFTP_TO_OPERATOR, b.b, b.n), ERR_INVALID);
+	sftp_free(s);
+}
+
 int
 main(void)
 {
@@ -754,6 +1021,8 @@ main(void)
 	        cmocka_unit_test(test_policy_table),           cmocka_unit_test(test_deny_between_packets),
 	        cmocka_unit_test(test_oversize_packet),        cmocka_unit_test(test_nonsequential_and_incomplete),
 	        cmocka_unit_test(test_rw_on_directory_handle), cmocka_unit_test(test_content_events),
+	        cmocka_unit_test(test_duplicate_id),           cmocka_unit_test(test_pending_full_holds),
+	        cmocka_unit_test(test_handle_reuse),           cmocka_unit_test(test_handle_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
