@@ -146,6 +146,12 @@ put_cp(struct vtsan *s, uint32_t cp)
 {
 	char u[4];
 
+	if (cp < 0x80 && s->len + 2 <= s->cap) {
+		/* text is mostly ASCII: no call, no size check beyond this */
+		s->buf[s->len++] = (char)cp;
+		s->buf[s->len] = '\0';
+		return;
+	}
 	put(s, u, utf8_encode(cp, u));
 }
 
