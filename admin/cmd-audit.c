@@ -219,8 +219,7 @@ cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
 			json_object_set_new(res, "anchors", json_integer(nanchors));
 		if (res != NULL && ar != 0)
 			json_object_set_new(res, "anchor_error", json_string(awhy));
-		json_dumpf(res, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', ctx->out);
+		out_json(ctx->out, res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	}
 	if (r != 0)
 		admin_fail(ctx, "audit chain BROKEN at row %lld: %s", (long long)bad, why);

@@ -262,8 +262,7 @@ cmd_compliance(struct admin_ctx *ctx, int argc, char **argv)
 			admin_fail(ctx, "out of memory");
 			goto out;
 		}
-		json_dumpf(res, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', ctx->out);
+		out_json(ctx->out, res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	} else {
 		fprintf(ctx->out, "MLPS 2.0 (GB/T 22239-2019) level 3 compliance report\n\n");
 		for (i = 0; i < n; i++) {

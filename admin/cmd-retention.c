@@ -310,8 +310,7 @@ cmd_retention_run(struct admin_ctx *ctx, int argc, char **argv)
 		                      "audit_events", (json_int_t)res.audit_events, "audit_base",
 		                      (json_int_t)res.audit_base, "files_failed", (json_int_t)res.files_failed);
 
-		json_dumpf(o, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', ctx->out);
+		out_json(ctx->out, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(o);
 	} else
 		fprintf(ctx->out,

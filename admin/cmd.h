@@ -229,5 +229,9 @@ int out_object(struct admin_ctx *ctx, const struct out_col *cols, size_t ncols, 
 json_t *out_time(int64_t t);
 /* A JSON string or null for NULL. */
 json_t *out_str(const char *s);
+/* v as JSON text and a newline, in plain ASCII: every other character (and
+ * DEL) as a \uXXXX escape, the same data, nothing a terminal acts on.
+ * Every --json output goes through it. 0 or -1. */
+int out_json(FILE *f, const json_t *v, size_t flags);
 
 #endif

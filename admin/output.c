@@ -1,7 +1,8 @@
 /* The one place where command results are printed: every list and show
  * builds jansson values, and this file renders them as an aligned table, as
  * "Header: value" lines, or as JSON with --json. Text output escapes control
- * characters, so a stored string can never drive the reader's terminal. */
+ * characters, and JSON is plain ASCII (out_json), so a stored string can
+ * never drive the reader's terminal. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,12 +92,31 @@ cell_text(const json_t *v)
 	return esc;
 }
 
+int
+out_json(FILE *f, const json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_ENSURE_ASCII);
+
+	if (s == NULL)
+		return -1;
+	/* jansson escapes C0 and, with ENSURE_ASCII, everything above
+	 * U+007F; DEL is the one control left (only ever inside a string) */
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == 0x7f)
+			fputs("\\u007f", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+	free(s);
+	return ferror(f) ? -1 : 0;
+}
+
 static int
 print_json(struct admin_ctx *ctx, json_t *v)
 {
-	int r = json_dumpf(v, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r = out_json(ctx->out, v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
-	fputc('\n', ctx->out);
 	return r == 0 ? ADMIN_EXIT_OK : admin_fail(ctx, "cannot write output");
 }
 

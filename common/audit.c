@@ -504,11 +504,16 @@ audit_export_jsonl(struct store *st, int64_t since, const char *type, FILE *out)
 			r = ERR_NOMEM;
 			goto out;
 		}
-		if ((line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		if ((line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)) == NULL) {
 			r = ERR_NOMEM;
 			goto out;
 		}
-		if (fprintf(out, "%s\n", line) < 0) {
+		for (const char *p = line; *p != '\0'; p++)
+			if (*p == 0x7f ? fputs("\\u007f", out) < 0 : fputc(*p, out) == EOF) {
+				r = ERR_IO;
+				goto out;
+			}
+		if (fputc('\n', out) == EOF) {
 			r = ERR_IO;
 			goto out;
 		}

@@ -36,7 +36,9 @@ int audit_append_in_tx(struct store *st, const struct audit_event *ev, int64_t *
  * first row that does not verify (and a reason in why). */
 int audit_verify(struct store *st, int64_t *bad_id, int64_t *rows, char *why, size_t whylen);
 
-/* Write events as JSON lines (since: Unix time, 0 = all; type NULL = all). */
+/* Write events as JSON lines (since: Unix time, 0 = all; type NULL = all),
+ * in plain ASCII (\uXXXX escapes for everything else and DEL): the lines
+ * may be read in a terminal, and a recorded string must not act on it. */
 int audit_export_jsonl(struct store *st, int64_t since, const char *type, FILE *out);
 
 /* Called after every successful append (for real-time export). */

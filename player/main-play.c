@@ -1,6 +1,15 @@
 /* gatehouse-play: replay, export, verify and describe session recordings.
  * The logic is in player/play.c; this is option parsing, the database
- * lookup and the audit event (who looked at what). */
+ * lookup and the audit event (who looked at what).
+ *
+ * What reaches the viewer's terminal is the sanitiser's (recorder/vtsan.h):
+ * the reports (--info, --verify, --print-commands) always go through its
+ * TEXT profile, wherever they are written; the output stream (--export raw,
+ * or no terminal to play in) goes through its SCREEN profile when standard
+ * output is a terminal, and is left as recorded for a file or a pipe;
+ * asciicast is data for other players, written as recorded, in plain ASCII
+ * (\uXXXX escapes) when standard output is a terminal. Playing in a
+ * terminal draws from the emulator's screen (player/tty.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -17,6 +26,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "player/play.h"
+#include "recorder/vtsan.h"
 
 #define DEFAULT_DATA_DIR "/var/lib/gatehouse"
 
@@ -142,7 +152,7 @@ main(int argc, char **argv)
 	struct play_range rg = {.channel = -1};
 	struct store *st = NULL;
 	struct stat sb;
-	FILE *out = stdout;
+	FILE *out = stdout, *shown = NULL;
 	char *dbpath = NULL, *actor = NULL;
 	int c, verify = 0, info = 0, follow = 0, commands = 0, r, rc = 1;
 	double speed = 1.0;
@@ -236,14 +246,29 @@ main(int argc, char **argv)
 	 * written after, with its result. */
 	if (!verify && st != NULL && audit(st, actor, type, s->id, "ok", AUDIT_INFO) != 0)
 		goto out;
+	/* Text reports: sanitised wherever they go (a file is read in a
+	 * terminal later). The output stream: sanitised for a terminal only. */
+	if (verify || info || commands)
+		shown = vtsan_fopen(out, VTSAN_TEXT);
+	else if (out == stdout && isatty(STDOUT_FILENO) && (export == NULL || strcmp(export, "raw") == 0) &&
+	         !(export == NULL && isatty(STDIN_FILENO)))
+		shown = vtsan_fopen(out, VTSAN_SCREEN);
+	else
+		shown = out;
+	if (shown == NULL) {
+		fprintf(stderr, "gatehouse-play: out of memory\n");
+		shown = out;
+		goto out;
+	}
+	rg.ascii_json = out == stdout && isatty(STDOUT_FILENO);
 	if (verify) {
-		r = play_verify(s, out);
+		r = play_verify(s, shown);
 	} else if (info) {
-		r = play_info(s, out);
+		r = play_info(s, shown);
 	} else if (commands) {
-		r = play_print_commands(s, out);
+		r = play_print_commands(s, shown);
 	} else if (export != NULL) {
-		r = play_export(s, strcmp(export, "raw") == 0 ? PLAY_EXPORT_RAW : PLAY_EXPORT_ASCIICAST, &rg, out);
+		r = play_export(s, strcmp(export, "raw") == 0 ? PLAY_EXPORT_RAW : PLAY_EXPORT_ASCIICAST, &rg, shown);
 	} else if (out == stdout && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		struct play_tty_io io = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .size = tty_size};
 
@@ -252,9 +277,13 @@ main(int argc, char **argv)
 			tty_restore();
 		}
 	} else {
-		/* not a terminal: the output stream, like cat */
-		r = play_export(s, PLAY_EXPORT_RAW, &rg, out);
+		/* not a terminal to play in: the output stream, like cat */
+		r = play_export(s, PLAY_EXPORT_RAW, &rg, shown);
 	}
+	/* finishing the sanitiser puts the display back (SCREEN) */
+	if (shown != out && fclose(shown) != 0 && r == 0)
+		r = ERR_IO;
+	shown = out;
 	if (r != 0 && !verify)
 		fprintf(stderr, "gatehouse-play: %s\n", gh_strerror(r));
 	rc = r == 0 ? 0 : 1;
@@ -262,6 +291,8 @@ main(int argc, char **argv)
 	    audit(st, actor, type, s->id, r == 0 ? "ok" : "fail", r == ERR_TAMPER ? AUDIT_HIGH : AUDIT_INFO) != 0)
 		rc = 1;
 out:
+	if (shown != NULL && shown != out)
+		fclose(shown);
 	if (out != stdout && fclose(out) != 0)
 		rc = 1;
 	play_session_free(s);

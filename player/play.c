@@ -12,6 +12,7 @@
 #include "common/timeutil.h"
 #include "player/play.h"
 #include "player/play-int.h"
+#include "recorder/vtsan.h"
 
 static char *
 dup_col(sqlite3_stmt *s, int i)
@@ -322,6 +323,19 @@ str_or(const char *a, const char *b)
 	return a != NULL ? a : b != NULL ? b : "-";
 }
 
+/* "Label: value" with the value through LINE. */
+static int
+print_field(FILE *out, const char *label, const char *value)
+{
+	char *clean = vtsan_string(VTSAN_LINE, value, strlen(value));
+
+	if (clean == NULL)
+		return ERR_NOMEM;
+	fprintf(out, "%s%s\n", label, clean);
+	free(clean);
+	return 0;
+}
+
 int
 play_info(const struct play_session *s, FILE *out)
 {
@@ -335,11 +349,19 @@ play_info(const struct play_session *s, FILE *out)
 		return r;
 	}
 	json_t *h = sc.header;
-	fprintf(out, "Session:     %s\n", str_or(s->uuid, json_string_value(json_object_get(h, "session"))));
-	fprintf(out, "User:        %s\n", str_or(s->user, json_string_value(json_object_get(h, "user"))));
-	fprintf(out, "Source:      %s\n", str_or(s->source, json_string_value(json_object_get(h, "source"))));
-	fprintf(out, "Asset:       %s\n", str_or(s->asset, json_string_value(json_object_get(h, "asset"))));
-	fprintf(out, "Login:       %s\n", str_or(s->login, json_string_value(json_object_get(h, "login"))));
+	if ((r = print_field(
+	             out, "Session:     ", str_or(s->uuid, json_string_value(json_object_get(h, "session"))))) != 0 ||
+	    (r = print_field(out, "User:        ", str_or(s->user, json_string_value(json_object_get(h, "user"))))) !=
+	            0 ||
+	    (r = print_field(
+	             out, "Source:      ", str_or(s->source, json_string_value(json_object_get(h, "source"))))) != 0 ||
+	    (r = print_field(out, "Asset:       ", str_or(s->asset, json_string_value(json_object_get(h, "asset"))))) !=
+	            0 ||
+	    (r = print_field(out, "Login:       ", str_or(s->login, json_string_value(json_object_get(h, "login"))))) !=
+	            0) {
+		scan_free(&sc);
+		return r;
+	}
 	time_format_iso((int64_t)(sc.first_us / 1000000), t1, sizeof(t1));
 	time_format_iso((int64_t)(sc.last_us / 1000000), t2, sizeof(t2));
 	dur = sc.last_us - sc.first_us;
@@ -350,13 +372,25 @@ play_info(const struct play_session *s, FILE *out)
 	                  : " (no end record)");
 	fprintf(out, "Duration:    %llu:%02llu:%02llu\n", (unsigned long long)(dur / 3600000000u),
 	        (unsigned long long)(dur / 60000000u % 60), (unsigned long long)(dur / 1000000u % 60));
-	fprintf(out, "End reason:  %s\n", str_or(s->end_reason, sc.end_reason[0] ? sc.end_reason : NULL));
-	fprintf(out, "Recording:   %s\n", s->path);
+	if ((r = print_field(out, "End reason:  ", str_or(s->end_reason, sc.end_reason[0] ? sc.end_reason : NULL))) !=
+	            0 ||
+	    (r = print_field(out, "Recording:   ", s->path)) != 0) {
+		scan_free(&sc);
+		return r;
+	}
 	fprintf(out, "Channels:\n");
-	for (size_t i = 0; i < sc.n; i++) {
+	for (size_t i = 0; i < sc.n && r == 0; i++) {
 		const struct chan_info *c = &sc.v[i];
+		char *type = vtsan_string(VTSAN_LINE, c->type[0] ? c->type : "?", strlen(c->type[0] ? c->type : "?"));
+		char *cmd = c->command != NULL ? vtsan_string(VTSAN_LINE, c->command, strlen(c->command)) : NULL;
 
-		fprintf(out, "  %u %s", c->num, c->type[0] ? c->type : "?");
+		if (type == NULL || (c->command != NULL && cmd == NULL)) {
+			free(type);
+			free(cmd);
+			r = ERR_NOMEM;
+			break;
+		}
+		fprintf(out, "  %u %s", c->num, type);
 		if (c->pty)
 			fprintf(out, " pty %dx%d resizes %d", c->cols, c->rows, c->resizes);
 		fprintf(out, " out %llu in %llu", (unsigned long long)c->out_bytes, (unsigned long long)c->in_bytes);
@@ -364,12 +398,14 @@ play_info(const struct play_session *s, FILE *out)
 			fprintf(out, " redacted %llu", (unsigned long long)c->redacted);
 		if (c->has_exit)
 			fprintf(out, " exit %u", c->exit_status);
-		if (c->command != NULL)
-			fprintf(out, " command %s", c->command);
+		if (cmd != NULL)
+			fprintf(out, " command %s", cmd);
 		fputc('\n', out);
+		free(type);
+		free(cmd);
 	}
 	scan_free(&sc);
-	return 0;
+	return r;
 }
 
 int
@@ -506,18 +542,33 @@ pick_channel(const struct scan *sc, int64_t want, uint32_t *ch, int *cols, int *
 	return ERR_NOTFOUND;
 }
 
+/* One JSON line. ascii: every non-ASCII character escaped by jansson, and
+ * DEL (which jansson leaves as it is) as \u007f: the same data, in plain
+ * ASCII text. */
 static int
-emit_event(FILE *out, double t, const char *code, const char *data, size_t len)
+emit_json(FILE *out, json_t *v, size_t flags, int ascii)
+{
+	char *s = v != NULL ? json_dumps(v, flags | (ascii ? JSON_ENSURE_ASCII : 0)) : NULL;
+
+	if (s == NULL)
+		return ERR_NOMEM;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (ascii && *p == 0x7f)
+			fputs("\\u007f", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('\n', out);
+	free(s);
+	return 0;
+}
+
+static int
+emit_event(FILE *out, double t, const char *code, const char *data, size_t len, int ascii)
 {
 	json_t *a = json_pack("[f,s,s#]", t, code, data, len);
-	char *s = NULL;
-	int r = ERR_NOMEM;
+	int r = emit_json(out, a, JSON_COMPACT | JSON_REAL_PRECISION(9), ascii);
 
-	if (a != NULL && (s = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(9))) != NULL) {
-		fprintf(out, "%s\n", s);
-		r = 0;
-	}
-	free(s);
 	json_decref(a);
 	return r;
 }
@@ -551,15 +602,10 @@ play_export(const struct play_session *s, enum play_export how, const struct pla
 		                      "timestamp", (json_int_t)(sc.first_us / 1000000), "title",
 		                      str_or(s->user, json_string_value(json_object_get(sc.header, "user"))), "@",
 		                      str_or(s->asset, json_string_value(json_object_get(sc.header, "asset"))));
-		char *hs = h != NULL ? json_dumps(h, JSON_COMPACT) : NULL;
-
+		rc = emit_json(out, h, JSON_COMPACT, rg->ascii_json);
 		json_decref(h);
-		if (hs == NULL) {
-			rc = ERR_NOMEM;
+		if (rc != 0)
 			goto out;
-		}
-		fprintf(out, "%s\n", hs);
-		free(hs);
 	}
 	if ((rc = rec_reader_open(s->path, &r)) != 0)
 		goto out;
@@ -624,7 +670,7 @@ play_export(const struct play_session *s, enum play_export how, const struct pla
 
 			if ((rc = clean_utf8(in ? &ci : &co, rec.data, rec.len, &txt, &tl)) != 0)
 				goto out;
-			rc = tl > 0 ? emit_event(out, t_out, in ? "i" : "o", txt, tl) : 0;
+			rc = tl > 0 ? emit_event(out, t_out, in ? "i" : "o", txt, tl, rg->ascii_json) : 0;
 			free(txt);
 			if (rc != 0)
 				goto out;
@@ -633,7 +679,7 @@ play_export(const struct play_session *s, enum play_export how, const struct pla
 
 			snprintf(sz, sizeof(sz), "%ux%u", (unsigned)(rec.data[0] << 8 | rec.data[1]),
 			         (unsigned)(rec.data[2] << 8 | rec.data[3]));
-			if ((rc = emit_event(out, t_out, "r", sz, strlen(sz))) != 0)
+			if ((rc = emit_event(out, t_out, "r", sz, strlen(sz), rg->ascii_json)) != 0)
 				goto out;
 		}
 	}
@@ -670,12 +716,18 @@ play_print_commands(const struct play_session *s, FILE *out)
 	int r;
 
 	if ((r = scan_recording(s->path, &sc)) == 0) {
-		for (size_t i = 0; i < sc.ncmds; i++) {
+		for (size_t i = 0; i < sc.ncmds && r == 0; i++) {
 			uint64_t off = sc.cmds[i].time_us - sc.first_us;
+			char *text = vtsan_string(VTSAN_LINE, sc.cmds[i].text, strlen(sc.cmds[i].text));
 
+			if (text == NULL) {
+				r = ERR_NOMEM;
+				break;
+			}
 			fprintf(out, "%02llu:%02llu:%02llu.%03llu  %u  %s\n", (unsigned long long)(off / 3600000000u),
 			        (unsigned long long)(off / 60000000u % 60), (unsigned long long)(off / 1000000u % 60),
-			        (unsigned long long)(off / 1000u % 1000), sc.cmds[i].channel, sc.cmds[i].text);
+			        (unsigned long long)(off / 1000u % 1000), sc.cmds[i].channel, text);
+			free(text);
 		}
 	}
 	scan_free(&sc);

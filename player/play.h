@@ -34,7 +34,9 @@ int play_session_from_path(const char *path, struct play_session **out);
 void play_session_free(struct play_session *s);
 
 /* Metadata: user, source, asset, login, channels, start, end, duration,
- * sizes, end reason. */
+ * sizes, end reason. Recorded strings (commands, names, the end reason) go
+ * through the sanitiser's LINE profile (recorder/vtsan.h): a control shows
+ * as ^X and cannot start a new line. */
 int play_info(const struct play_session *s, FILE *out);
 /* Check the chain (and the row's head, count and index). Prints "OK ..."
  * or the first bad frame; ERR_TAMPER on failure. */
@@ -47,9 +49,12 @@ struct play_range {
 	uint64_t from_us, to_us; /* offsets from the recording's start; to 0 = the end */
 	double max_idle;         /* asciicast: cap pauses at this many seconds (0 = off) */
 	int follow;              /* a live recording: wait for more until it ends */
+	int ascii_json;          /* asciicast: escape every non-ASCII character and DEL (\uXXXX), so that
+	                          * the file shown in a terminal is plain ASCII text; the data is the same */
 };
 
-/* Export one channel: raw (its output byte stream) or asciicast v2 with
+/* Export one channel: raw (its output byte stream, as recorded: the
+ * caller sanitises it when it goes to a terminal) or asciicast v2 with
  * "o", "i" and "r" events (redacted input is never exported, it is not in
  * the file). */
 int play_export(const struct play_session *s, enum play_export how, const struct play_range *rg, FILE *out);
@@ -72,7 +77,8 @@ int play_tty(const struct play_session *s, const struct play_range *rg, double s
 int play_start_us(const struct play_session *s, uint64_t *start_us);
 
 /* The commands of the session, one a line: "HH:MM:SS.mmm  CHANNEL  TEXT"
- * (exec commands, and the lines typed in terminal channels). */
+ * (exec commands, and the lines typed in terminal channels); TEXT through
+ * the sanitiser's LINE profile, as play_info. */
 int play_print_commands(const struct play_session *s, FILE *out);
 
 /* Parse "90", "1:30", "01:02:03" (offsets, each with an optional fraction

@@ -19,6 +19,7 @@
 #include "recorder/keyframe.h"
 #include "recorder/rec-reader.h"
 #include "recorder/vtguard.h"
+#include "recorder/vtsan.h"
 #include "player/play-int.h"
 #include "player/play.h"
 
@@ -272,8 +273,9 @@ utf8(struct out *o, uint32_t c)
 	char u[4];
 	size_t n;
 
-	/* only printable code points reach the viewer's terminal */
-	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0xd800 && c < 0xe000) || c > 0x10ffff)
+	/* only printable code points reach the viewer's terminal (the
+	 * sanitiser's definition) */
+	if (!vtsan_printable(c))
 		c = '?';
 	n = utf8_encode(c, u);
 	out_add(o, u, n);
@@ -353,10 +355,27 @@ status_line(struct player *p, int vcols, int vrows, struct out *o)
 		         p->follow ? "  LIVE" : "",
 		         mono_us() < p->message_until ? p->message
 		                                      : "space pause  +/- speed  <-/-> 10s  [ ] command  g go  q quit");
-	n = strlen(line);
+	/* The names come from the recording: through the sanitiser, then
+	 * cut at vcols characters, never inside one. */
+	char *clean = vtsan_string(VTSAN_LINE, line, strlen(line));
+	size_t i = 0, shown = 0;
+
+	n = clean != NULL ? strlen(clean) : 0;
 	out_fmt(o, "\033[%d;1H\033[0;7m", vrows);
-	for (size_t i = 0; i < (size_t)vcols; i++)
-		out_add(o, i < n && (unsigned char)line[i] >= 0x20 ? &line[i] : " ", 1);
+	while (i < n) {
+		size_t k = 1;
+
+		while (i + k < n && ((unsigned char)clean[i + k] & 0xc0) == 0x80)
+			k++;
+		if (shown == (size_t)vcols)
+			break;
+		out_add(o, clean + i, k);
+		i += k;
+		shown++;
+	}
+	for (; shown < (size_t)vcols; shown++)
+		out_add(o, " ", 1);
+	free(clean);
 	out_add(o, "\033[0m", 4);
 }
 

@@ -9,12 +9,17 @@
  * installs a seccomp filter: a few syscalls are refused outright (ptrace,
  * process_vm_*, pidfd_getfd, io_uring, bpf, mount, module loading ...),
  * and every syscall that reaches a file or the network by name (open,
- * socket, connect, unlink, rename, chmod, execve, kill ...) is sent to the
- * monitor through a seccomp user-notification descriptor. Until the
- * monitor itself has seen every factor pass, it refuses them all (EACCES):
- * an attacker who takes over the child before authentication holds only
- * the operator's socket, and cannot open the database, the master key or
- * a recording, reach another host, or signal another process. After
+ * socket, connect, unlink, rename, chmod, execve, kill ...), that tells
+ * whether a path exists or where a link points (stat, statx, access,
+ * readlink ...) or that creates a process or thread (fork, vfork, clone,
+ * clone3) is sent to the monitor through a seccomp user-notification
+ * descriptor. Until the monitor itself has seen every factor pass, it
+ * refuses them all (EACCES), judging by the syscall number and register
+ * arguments only, never the child's memory (nothing to race): an attacker
+ * who takes over the child before authentication holds only the
+ * operator's socket, and cannot open the database, the master key or a
+ * recording, map the file system, start a second thread or process, reach
+ * another host, or signal another process. After
  * authentication the monitor lets them through: the child then runs the
  * session as the `gatehouse` user, as before.
  *
@@ -43,7 +48,8 @@ int sandbox_receive_fd(int mon_fd, int timeout_ms);
 /* Monitor: answer one pending notification of child. Before
  * authentication only signals to the child itself pass; after it,
  * everything. A refused syscall's name goes to refused ("" when none was
- * refused). 0, or -1 when the descriptor is unusable. */
+ * refused, or when the refusal is no alarm: an fd-only stat, which stdio
+ * may do). 0, or -1 when the descriptor is unusable. */
 int sandbox_answer(int notify_fd, pid_t child, int authenticated, char *refused, size_t refusedlen);
 
 /* Network child: one authentication step decided by the monitor. 0 or a

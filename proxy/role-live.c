@@ -14,7 +14,15 @@
  *   watch  sends what is there (--from start) or skips it (--from now, the
  *          default), then follows the file with rec_reader_refresh until the
  *          session's end record, or the row says closed and the file stopped
- *          growing (a writer that died without its end record). */
+ *          growing (a writer that died without its end record).
+ *
+ * The recorded output is the operator's (and the target's): it goes to the
+ * auditor's terminal only through the sanitiser (recorder/vtsan.h,
+ * VTSAN_SCREEN), one per stream, so that no title, clipboard write, query
+ * or input mode reaches it; at the end the display modes the recording
+ * changed are put back. The auditor's keys are scanned too: only a q,
+ * Ctrl-C or Ctrl-D typed as such ends the stream, never one inside an
+ * escape sequence (a function key, or a terminal's answer). */
 #include "proxy/role-live.h"
 
 #include <stdio.h>
@@ -28,6 +36,8 @@
 #include "player/play.h"
 #include "proxy/role-shell.h"
 #include "recorder/rec-reader.h"
+#include "recorder/vtsan.h"
+#include "recorder/vtscan.h"
 
 #define JOB_OUT_HIGH    (64 * 1024)
 #define JOB_ROW_CHECK   2000 /* ms between looks at the sessions row while following */
@@ -50,6 +60,9 @@ struct live_job {
 	int64_t due_ms;
 	int started_pacing;
 	int64_t last_row_check_ms;
+	struct vtsan *screen[2]; /* stdout and stderr records */
+	struct vtscan *keys;     /* the auditor's keys */
+	int quit;                /* a quitting key was typed */
 };
 
 void
@@ -59,6 +72,9 @@ live_free(struct live_job *j)
 		return;
 	rec_reader_free(j->r);
 	free(j->pend);
+	vtsan_free(j->screen[0]);
+	vtsan_free(j->screen[1]);
+	vtscan_free(j->keys);
 	free(j);
 }
 
@@ -76,6 +92,16 @@ row_active(struct store *st, int64_t id)
 		active = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return active;
+}
+
+static void
+on_key(const struct vtscan_event *ev, void *arg)
+{
+	struct live_job *j = arg;
+
+	if ((ev->kind == VTSCAN_PRINT && (ev->cp == 'q' || ev->cp == 'Q')) ||
+	    (ev->kind == VTSCAN_EXECUTE && (ev->cp == 0x03 || ev->cp == 0x04)))
+		j->quit = 1;
 }
 
 static int
@@ -134,6 +160,11 @@ live_start(struct admin_ctx *ctx, struct role_shell *sh, const char *what, int a
 		goto out;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		admin_fail(ctx, "out of memory");
+		goto out;
+	}
+	if ((j->screen[0] = vtsan_new(VTSAN_SCREEN)) == NULL || (j->screen[1] = vtsan_new(VTSAN_SCREEN)) == NULL ||
+	    (j->keys = vtscan_new(VTSCAN_TERMINAL, on_key, j)) == NULL) {
 		admin_fail(ctx, "out of memory");
 		goto out;
 	}
@@ -217,12 +248,39 @@ wanted(const struct live_job *j, const struct rec_record *rec)
 	return j->channel < 0 || (int64_t)rec->channel == j->channel;
 }
 
+/* Recorded output, sanitised. */
 static int
-done(struct role_shell *sh, const char *msg, int status, int *out)
+put_screen(struct live_job *j, struct role_shell *sh, int err, const void *data, size_t len)
 {
-	char line[200];
+	const char *out;
+	size_t n;
 
+	if (vtsan_write(j->screen[err], data, len, &out, &n) != 0)
+		return ERR_NOMEM;
+	role_shell_put(sh, err, 1, out, n);
+	return 0;
+}
+
+static int
+done(struct live_job *j, struct role_shell *sh, const char *msg, int status, int *out)
+{
+	char line[300];
+	const char *restore;
+	size_t n;
+	uint64_t withheld = 0;
+
+	/* Put the display back (main screen, colours, cursor) before our line. */
+	for (int k = 0; k < 2; k++) {
+		if (vtsan_finish(j->screen[k], &restore, &n) == 0)
+			role_shell_put(sh, k, 1, restore, n);
+		withheld += vtsan_withheld(j->screen[k]);
+	}
 	snprintf(line, sizeof(line), "\n[%s]\n", msg);
+	if (withheld > 0)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		         "[%llu terminal control sequence%s of the recording withheld: titles, clipboard, queries, "
+		         "input modes]\n",
+		         (unsigned long long)withheld, withheld == 1 ? "" : "s");
 	role_shell_put(sh, 1, 0, line, strlen(line));
 	*out = status;
 	return 1;
@@ -236,14 +294,15 @@ live_step(struct live_job *j, struct role_shell *sh, const unsigned char *keys, 
 	int64_t now = time_mono_ms();
 	int n, grew = 0, budget = JOB_RECORDS_MAX;
 
-	for (size_t i = 0; i < nkeys; i++)
-		if (keys[i] == 'q' || keys[i] == 'Q' || keys[i] == 0x03 || keys[i] == 0x04)
-			return done(sh, j->watch ? "left the session; it goes on" : "stopped", 0, status);
+	vtscan_write(j->keys, keys, nkeys);
+	if (j->quit)
+		return done(j, sh, j->watch ? "left the session; it goes on" : "stopped", 0, status);
 	while (role_shell_pending(sh) < JOB_OUT_HIGH && budget-- > 0) {
 		if (j->have_pend) {
 			if (now < j->pend_due_ms)
 				return 0;
-			role_shell_put(sh, j->pend_type == REC_DATA_ERR, 1, j->pend, j->pend_len);
+			if (put_screen(j, sh, j->pend_type == REC_DATA_ERR, j->pend, j->pend_len) != 0)
+				return done(j, sh, "out of memory", 1, status);
 			j->have_pend = 0;
 			continue;
 		}
@@ -252,43 +311,41 @@ live_step(struct live_job *j, struct role_shell *sh, const unsigned char *keys, 
 			char msg[160];
 
 			snprintf(msg, sizeof(msg), "the recording does not verify (%s): stopped", gh_strerror(n));
-			return done(sh, msg, 1, status);
+			return done(j, sh, msg, 1, status);
 		}
 		if (n == 0) {
 			if (!j->watch)
-				return done(sh, "end of the recording", 0, status);
+				return done(j, sh, "end of the recording", 0, status);
 			rec_reader_get_info(j->r, &info);
 			if (info.ended)
-				return done(sh, "the session ended", 0, status);
+				return done(j, sh, "the session ended", 0, status);
 			if ((n = rec_reader_refresh(j->r, &grew)) != 0) {
 				char msg[160];
 
 				snprintf(msg, sizeof(msg), "cannot follow the recording (%s): stopped", gh_strerror(n));
-				return done(sh, msg, 1, status);
+				return done(j, sh, msg, 1, status);
 			}
 			if (grew)
 				continue;
 			if (now - j->last_row_check_ms > JOB_ROW_CHECK) {
 				j->last_row_check_ms = now;
 				if (!row_active(j->st, j->session_id))
-					return done(sh, "the session ended", 0, status);
+					return done(j, sh, "the session ended", 0, status);
 			}
 			return 0;
 		}
 		if (rec.type == REC_END) {
 			if (j->watch)
-				return done(sh, "the session ended", 0, status);
+				return done(j, sh, "the session ended", 0, status);
 			continue;
 		}
 		if (rec.type == REC_MARK && rec.len > 0 && rec.data[0] != '{') {
 			/* a plain mark is a message the operator saw (termination, refusals) */
 			char line[600];
 
+			/* text: the sanitiser shows any control in it as ^X */
 			snprintf(line, sizeof(line), "\n[gatehouse: %.*s]\n", (int)(rec.len < 500 ? rec.len : 500),
 			         (const char *)rec.data);
-			for (char *p = line + 1; *p != '\0'; p++)
-				if ((unsigned char)*p < 0x20 && *p != '\n')
-					*p = '?';
 			role_shell_put(sh, 0, 0, line, strlen(line));
 			continue;
 		}
@@ -311,7 +368,7 @@ live_step(struct live_job *j, struct role_shell *sh, const unsigned char *keys, 
 				uint8_t *p = realloc(j->pend, rec.len ? rec.len : 1);
 
 				if (p == NULL)
-					return done(sh, "out of memory", 1, status);
+					return done(j, sh, "out of memory", 1, status);
 				j->pend = p;
 				memcpy(j->pend, rec.data, rec.len);
 				j->pend_len = rec.len;
@@ -321,7 +378,8 @@ live_step(struct live_job *j, struct role_shell *sh, const unsigned char *keys, 
 				return 0;
 			}
 		}
-		role_shell_put(sh, rec.type == REC_DATA_ERR, 1, rec.data, rec.len);
+		if (put_screen(j, sh, rec.type == REC_DATA_ERR, rec.data, rec.len) != 0)
+			return done(j, sh, "out of memory", 1, status);
 	}
 	return 0;
 }

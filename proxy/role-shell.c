@@ -8,7 +8,13 @@
  * the connection's event itself (callbacks only set flags, so re-entering
  * them is harmless) until a line arrived, bounded by SHELL_SECRET_TIMEOUT.
  * Streaming commands (play, watch) return at once and continue as a job
- * stepped by the loop (role-live.c). */
+ * stepped by the loop (role-live.c).
+ *
+ * Everything the shell sends is either its own control bytes (the line
+ * editor's redraw) or goes through the sanitiser (recorder/vtsan.h): text
+ * (command results, messages, which may quote what an operator typed or a
+ * recording holds) as VTSAN_TEXT, recorded terminal output (play, watch)
+ * as VTSAN_SCREEN in role-live.c. */
 #include "proxy/role-shell.h"
 
 #include <stdio.h>
@@ -26,6 +32,7 @@
 #include "proxy/chan.h"
 #include "proxy/conn.h"
 #include "proxy/role-live.h"
+#include "recorder/vtsan.h"
 
 #define SHELL_LINE_MAX       1024
 #define SHELL_HIST_MAX       100
@@ -47,6 +54,7 @@ struct role_shell {
 	struct chan *ch;
 	enum shell_mode mode;
 	struct obuf out, err;
+	struct vtsan *text;             /* every text put goes through it */
 	unsigned char in[SHELL_IN_MAX]; /* received, not yet consumed */
 	size_t inlen;
 	int in_eof; /* the operator sent EOF */
@@ -99,26 +107,51 @@ obuf_add(struct role_shell *sh, struct obuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-void
-role_shell_put(struct role_shell *sh, int err, int raw, const void *p, size_t n)
+/* Text for the channel; with a pty we are the line discipline (the
+ * operator's terminal is raw), and the sanitised text holds no CR. */
+static void
+obuf_add_lines(struct role_shell *sh, struct obuf *b, const char *s, size_t n)
 {
-	struct obuf *b = (err && !sh->ch->has_pty) ? &sh->err : &sh->out;
-	const char *s = p;
 	size_t i, start = 0;
 
-	if (raw || !sh->ch->has_pty) {
-		obuf_add(sh, b, p, n);
+	if (!sh->ch->has_pty) {
+		obuf_add(sh, b, s, n);
 		return;
 	}
-	/* The operator's terminal is raw: we are the line discipline. */
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
+		if (s[i] == '\n') {
 			obuf_add(sh, b, s + start, i - start);
 			obuf_add(sh, b, "\r\n", 2);
 			start = i + 1;
 		}
 	}
 	obuf_add(sh, b, s + start, n - start);
+}
+
+void
+role_shell_put(struct role_shell *sh, int err, int raw, const void *p, size_t n)
+{
+	struct obuf *b = (err && !sh->ch->has_pty) ? &sh->err : &sh->out;
+	const char *clean;
+	size_t len;
+
+	if (raw) {
+		obuf_add(sh, b, p, n);
+		return;
+	}
+	/* Text: each put is whole (a character cut at its end shows as
+	 * U+FFFD rather than waiting for the next put). */
+	if (vtsan_write(sh->text, p, n, &clean, &len) != 0) {
+		error("role shell: out of memory for output");
+		sh->dead = 1;
+		return;
+	}
+	obuf_add_lines(sh, b, clean, len);
+	if (vtsan_finish(sh->text, &clean, &len) != 0) {
+		sh->dead = 1;
+		return;
+	}
+	obuf_add_lines(sh, b, clean, len);
 }
 
 static void
@@ -625,7 +658,8 @@ redraw(struct role_shell *sh)
 {
 	char mv[32];
 
-	put_fmt(sh, 0, "\rgatehouse(%s)> ", sh->c->user->name);
+	role_shell_put(sh, 0, 1, "\r", 1);
+	put_fmt(sh, 0, "gatehouse(%s)> ", sh->c->user->name);
 	role_shell_put(sh, 0, 1, sh->line, sh->llen);
 	role_shell_put(sh, 0, 1, "\x1b[K", 3);
 	if (sh->pos < sh->llen) {
@@ -882,7 +916,7 @@ key(struct role_shell *sh, unsigned char b)
 		delete_range(sh, sh->pos, sh->pos + 1);
 		return 0;
 	case 0x0c:
-		put_str(sh, "\x1b[H\x1b[2J");
+		role_shell_put(sh, 0, 1, "\x1b[H\x1b[2J", 7);
 		sh->redraw = 1;
 		return 0; /* ^L */
 	case '\t': complete(sh); return 0;
@@ -904,8 +938,10 @@ role_shell_start(struct conn *c, struct chan *ch)
 {
 	struct role_shell *sh = calloc(1, sizeof(*sh));
 
-	if (sh == NULL)
+	if (sh == NULL || (sh->text = vtsan_new(VTSAN_TEXT)) == NULL) {
+		free(sh);
 		return ERR_NOMEM;
+	}
 	sh->c = c;
 	sh->ch = ch;
 	if (ch->kind == CK_EXEC)
@@ -935,6 +971,7 @@ role_shell_free(struct role_shell *sh)
 	explicit_bzero(sh->line, sizeof(sh->line));
 	free(sh->out.p);
 	free(sh->err.p);
+	vtsan_free(sh->text);
 	free(sh);
 }
 

@@ -32,8 +32,11 @@ void role_shell_step(struct chan *ch);
 void role_shell_free(struct role_shell *sh);
 
 /* For the streaming commands (role-live.c). */
-/* Queue bytes for the operator: err selects stderr (without a pty); raw
- * skips the "\n" -> "\r\n" translation (recorded terminal output). */
+/* Queue bytes for the operator: err selects stderr (without a pty). Text
+ * (raw 0) goes through the sanitiser's TEXT profile (controls shown as ^X)
+ * and, with a pty, "\n" becomes "\r\n". raw 1 passes the bytes as they
+ * are: only the shell's own control sequences, or what a VTSAN_SCREEN
+ * sanitiser produced (recorded output, role-live.c). */
 void role_shell_put(struct role_shell *sh, int err, int raw, const void *p, size_t n);
 /* Bytes queued and not yet accepted by the channel. */
 size_t role_shell_pending(const struct role_shell *sh);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,72 @@ check_host_key(const struct gh_config *cfg, const char *datadir, char *msg, size
 	return 0;
 }
 
+/* The data directory can be reached and used by this identity. A parent
+ * it may not enter made SQLite say only "input/output error" about the
+ * database: find the directory that stops it and say so. */
+static int
+check_reachable(const char *datadir, char *msg, size_t msglen)
+{
+	char path[4096], cwd[4096], blocker[4096] = "/", who[96];
+	const struct passwd *pw = getpwuid(getuid());
+	struct stat sb;
+	size_t i, len;
+	int n;
+
+	snprintf(who, sizeof(who), "user %s (uid %u)", pw != NULL ? pw->pw_name : "?", (unsigned)getuid());
+	if (stat(datadir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode)) {
+			snprintf(msg, msglen, "the data directory %s is not a directory", datadir);
+			return ERR_INVALID;
+		}
+		if (access(datadir, R_OK | W_OK | X_OK) != 0) {
+			snprintf(msg, msglen,
+			         "%s may not read, write and enter the data directory %s (mode %04o, owner uid %u)",
+			         who, datadir, (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid);
+			return ERR_DENIED;
+		}
+		return 0;
+	}
+	if (errno != EACCES) {
+		snprintf(msg, msglen, "cannot stat the data directory %s: %s", datadir, strerror(errno));
+		return ERR_IO;
+	}
+	/* Walk down from / to the first component we cannot stat: its parent
+	 * is the directory we may not enter. */
+	if (datadir[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", datadir);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(path, sizeof(path), "%s/%s", cwd, datadir);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		snprintf(msg, msglen, "cannot reach the data directory %s: %s", datadir, strerror(EACCES));
+		return ERR_DENIED;
+	}
+	len = (size_t)n;
+	for (i = 1; i <= len; i++) {
+		if (i < len && path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (stat(path, &sb) != 0) {
+			struct stat pb;
+
+			if (stat(blocker, &pb) != 0)
+				memset(&pb, 0, sizeof(pb));
+			snprintf(msg, msglen,
+			         "cannot reach the data directory %s: %s may not enter %s (mode %04o, owner uid %u); "
+			         "give it search permission there, or move the data directory",
+			         datadir, who, blocker, (unsigned)(pb.st_mode & 07777), (unsigned)pb.st_uid);
+			return ERR_DENIED;
+		}
+		snprintf(blocker, sizeof(blocker), "%s", path);
+		if (i < len)
+			path[i] = '/';
+	}
+	snprintf(msg, msglen, "cannot reach the data directory %s: %s", datadir, strerror(EACCES));
+	return ERR_DENIED;
+}
+
 /* What the connection processes need from the data directory. */
 static int
 check_recordings(const char *datadir, char *msg, size_t msglen)
@@ -77,6 +144,8 @@ check_data(const char *datadir, int rec_fail_open, char *msg, size_t msglen)
 	char path[4096];
 	int r;
 
+	if ((r = check_reachable(datadir, msg, msglen)) != 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
 	if ((r = store_open(path, 0, &st)) != 0) {
 		snprintf(msg, msglen, "cannot open the database %s: %s", path, gh_strerror(r));

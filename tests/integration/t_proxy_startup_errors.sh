@@ -1,9 +1,11 @@
 #!/bin/bash
 # Scenario: gatehoused refuses to start, with a clear message and a non-zero
 # exit status and without ever listening, when its data directory cannot be
-# used: owned by another user than the service user (started as root), the
-# database not writable, the master key or the host key unreadable,
-# recordings/ not writable. Once repaired, it starts.
+# used: owned by another user than the service user (started as root), under
+# a parent directory the service user may not enter (the message names that
+# directory, not "input/output error" about the database), the database not
+# writable, the master key or the host key unreadable, recordings/ not
+# writable. Once repaired, it starts.
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init
@@ -27,6 +29,16 @@ if [ "$(id -u)" -eq 0 ] && getent passwd gatehouse >/dev/null; then
 	chown -R root: "$GH_DATA"
 	try_start owner "data directory $GH_DATA is owned by uid 0, not by gatehouse: run chown -R gatehouse: $GH_DATA"
 	chown -R gatehouse: "$GH_DATA"
+	# A data directory the service user owns, under a parent only root may
+	# enter (issue 15, finding 7): the message names the parent and why.
+	mkdir -m 0700 "$GH_T/locked"
+	cp -a "$GH_DATA" "$GH_T/locked/data"
+	(
+		GH_DATA=$GH_T/locked/data
+		try_start parent "cannot reach the data directory $GH_DATA: user gatehouse \\(uid [0-9]+\\) may not enter $GH_T/locked \\(mode 0700, owner uid 0\\)"
+	) || exit 1
+	grep -q "input/output error" "$GH_T/parent.err" && gh_fail "parent: still an input/output error: $(cat "$GH_T/parent.err")"
+	rm -rf "$GH_T/locked"
 	# The directory is right but the database is root's: SQLite would open it read-only.
 	chown root: "$GH_DATA/gatehouse.db"
 	chmod 0644 "$GH_DATA/gatehouse.db"

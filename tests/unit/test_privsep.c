@@ -16,18 +16,49 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "proxy/privsep.h"
 
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+/* Process creation: a child that exits at once, and a thread. */
+static int
+can_fork(void)
+{
+	int st = 0;
+	pid_t p = fork();
+
+	if (p == 0)
+		_exit(7);
+	return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 7;
+}
+
+static int
+can_thread(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0)
+		return 0;
+	return pthread_join(t, NULL) == 0;
+}
+
 /* Child results, one byte each: 'y' when the attempt was refused as
  * expected before authentication, then 'Y' when it worked after. */
 static int
-child_probe(int mon, const char *secret)
+child_probe(int mon, const char *secret, const char *link)
 {
-	char go;
+	char go, buf[256];
+	struct stat sb;
 	int fd, ok = 1;
 
 	if (sandbox_enter(mon) != 0)
@@ -41,6 +72,16 @@ child_probe(int mon, const char *secret)
 	ok &= kill(getppid(), 0) != 0 && errno == EACCES;             /* no signals to others */
 	ok &= kill(getpid(), 0) == 0;                                 /* but to itself */
 	ok &= prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	/* Nothing that tells whether a path exists or where a link points. */
+	ok &= stat("/etc/shadow", &sb) != 0 && errno == EACCES;
+	ok &= readlink(link, buf, sizeof(buf)) < 0 && errno == EACCES;
+	ok &= access("/etc/passwd", F_OK) != 0 && errno == EACCES;
+	/* fstat as glibc 2.36 makes it (newfstatat with AT_EMPTY_PATH):
+	 * refused too, without an alarm */
+	ok &= fstat(mon, &sb) != 0 && errno == EACCES;
+	/* No second process or thread. */
+	ok &= !can_fork();
+	ok &= !can_thread();
 	if (write(mon, ok ? "y" : "n", 1) != 1 || read(mon, &go, 1) != 1)
 		return 11;
 	/* After the monitor saw authentication succeed. */
@@ -48,6 +89,12 @@ child_probe(int mon, const char *secret)
 	ok = fd >= 0;
 	if (fd >= 0)
 		close(fd);
+	ok &= stat("/etc/shadow", &sb) == 0;
+	ok &= readlink(link, buf, sizeof(buf)) > 0;
+	ok &= access("/etc/passwd", F_OK) == 0;
+	ok &= fstat(mon, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	ok &= can_fork();
+	ok &= can_thread();
 	if (write(mon, ok ? "Y" : "N", 1) != 1)
 		return 12;
 	return 0;
@@ -56,18 +103,20 @@ child_probe(int mon, const char *secret)
 static void
 test_sandbox_refuses_until_authenticated(void **state)
 {
-	char path[] = "/tmp/gh-privsep.XXXXXX", got, refused[64];
+	char path[] = "/tmp/gh-privsep.XXXXXX", link[sizeof(path) + 5], got, refused[64];
 	int sp[2], nfd, authenticated = 0, st, nrefused = 0;
 	pid_t pid;
 
 	(void)state;
 	assert_int_equal(close(mkstemp(path)), 0);
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(sp[0]);
-		_exit(child_probe(sp[1], path));
+		_exit(child_probe(sp[1], path, link));
 	}
 	close(sp[1]);
 	nfd = sandbox_receive_fd(sp[0], 10000);
@@ -102,10 +151,13 @@ test_sandbox_refuses_until_authenticated(void **state)
 	}
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	/* open x2, socket, unlink, kill of the parent: each one named */
-	assert_int_equal(nrefused, 5);
+	/* open x2, socket, unlink, kill of the parent, stat, readlink,
+	 * access, fork (clone), the thread (clone3): each one named; the
+	 * fstat is refused quietly */
+	assert_int_equal(nrefused, 10);
 	close(nfd);
 	close(sp[0]);
+	unlink(link);
 	unlink(path);
 }
 
