@@ -34,6 +34,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
+#include "proxy/hashgate.h"
 #include "proxy/kill.h"
 #include "proxy/preauth.h"
 #include "proxy/privsep.h"
@@ -984,6 +985,9 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	if (auth_notify_fd >= 0)
 		close(auth_notify_fd);
 	auth_notify_fd = -1;
+	/* The hash gate's table is the monitors' (hashgate.h): code that may
+	 * fall to an attacker must not be able to write it. */
+	hashgate_forget();
 	close_inherited(fd, c->mon_fd);
 	if (cfg->sandbox ? sandbox_enter(c->mon_fd) != 0 : sandbox_skip(c->mon_fd) != 0) {
 		error("cannot enter the sandbox: connection closed");

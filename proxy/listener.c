@@ -28,6 +28,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/anchor.h"
 #include "proxy/conn.h"
+#include "proxy/hashgate.h"
 #include "proxy/preauth.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
@@ -47,7 +48,8 @@
 /* Evictions (a newcomer took a stalled connection's slot) are audited in
  * batches: the first at once, then at most one event per interval with the
  * count, so that a flood cannot flood the audit trail. */
-#define EVICT_AUDIT_INTERVAL_MS 60000
+#define EVICT_AUDIT_INTERVAL_MS  60000
+#define HASHGATE_LOG_INTERVAL_MS 60000 /* the hash gate's counters are logged at most this often */
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -97,6 +99,8 @@ static const char *listener_datadir;
 static const struct gh_config *listener_cfg;
 static struct preauth_conn *victims; /* scratch for preauth_pick_victim, max_children entries */
 static int *victim_slot;             /* victims[i] is children[victim_slot[i]] */
+static struct hashgate *gate;        /* password hashing before authentication (hashgate.h) */
+static int64_t gate_log_ms;          /* when the gate's counters were last logged */
 
 /* Evictions not audited yet. */
 struct evict_batch {
@@ -242,6 +246,8 @@ reap_children(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		/* Killed, or its network child was (the monitor exits 128 + signal). */
 		abnormal |= WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
+		/* A password check it held or waited for is given back. */
+		hashgate_reclaim(gate, pid);
 		for (i = 0; i < max_children; i++) {
 			if (children[i].pid == pid) {
 				/* Its last reports ('F', 'G') may still be in the pipe when
@@ -590,6 +596,25 @@ audit_evictions(const char *datadir, int force)
 	store_close(st);
 }
 
+/* The hash gate's counters, logged when checks had to wait (so that an
+ * administrator sees a flood of password checks being held back). */
+static void
+log_hashgate(int force)
+{
+	struct hashgate_stats hs;
+	int64_t now = time_mono_ms();
+
+	if (!force && now - gate_log_ms < HASHGATE_LOG_INTERVAL_MS)
+		return;
+	gate_log_ms = now;
+	hashgate_take_stats(gate, &hs);
+	if (hs.waited == 0 && hs.reclaimed == 0)
+		return;
+	info("hash gate: %llu password checks, %llu waited (longest %lld ms), at most %d at once, %llu slots reclaimed",
+	     (unsigned long long)hs.admitted, (unsigned long long)hs.waited, (long long)hs.max_wait_ms, hs.max_held,
+	     (unsigned long long)hs.reclaimed);
+}
+
 /* Wait for a connection or an authentication report. Returns the number of
  * ready descriptors; index 0 is the listening socket. */
 static int
@@ -706,6 +731,19 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	if (drop_privileges() != 0)
 		goto out;
 	close_stale_sessions(datadir);
+	{
+		struct hashgate_limits lim;
+
+		/* Shared with every connection process forked from here on. */
+		hashgate_limits_from_config(cfg, &lim);
+		if ((gate = hashgate_new(&lim)) == NULL) {
+			error("cannot create the hash gate: %s", strerror(errno));
+			goto out;
+		}
+		hashgate_install(gate, (cfg->login_grace_time > 0 ? cfg->login_grace_time : 120) * 1000);
+		info("hash gate: %d password check(s) at once, %d per minute per source (burst %d)", lim.concurrency,
+		     lim.rate_per_min, lim.burst);
+	}
 	anchor_start(cfg, datadir);
 	lfd = ssh_bind_get_fd(b);
 	fcntl(lfd, F_SETFD, FD_CLOEXEC);
@@ -720,6 +758,7 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 			stale_recheck_ms = 0;
 			close_stale_sessions(datadir);
 		}
+		log_hashgate(0);
 		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {
 			if (penalty_blocks_new)
 				audit_penalty(datadir);
@@ -759,10 +798,14 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	shutdown_children(cfg);
 	close_stale_sessions(datadir);
 	audit_evictions(datadir, 1);
+	log_hashgate(1);
 	anchor_stop(datadir);
 	status = 0;
 out:
 	ssh_bind_free(b);
+	hashgate_install(NULL, 0);
+	hashgate_free(gate);
+	gate = NULL;
 	free(pfd);
 	free(slot);
 	free(victims);

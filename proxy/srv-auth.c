@@ -41,6 +41,7 @@
 #include "common/timeutil.h"
 #include "common/store.h"
 #include "proxy/conn.h"
+#include "proxy/hashgate.h"
 
 enum auth_phase {
 	AP_IDLE,     /* no keyboard-interactive round in progress */
@@ -401,6 +402,7 @@ check_password(struct srv_auth *a, const char *pw)
 	struct pw_policy pol;
 	int r;
 
+	hashgate_enter(a->c->src_addr); /* bounded per source and globally; may wait, never skips */
 	if (a->user != NULL && a->user->auth == USER_AUTH_PAM && a->user->removed == 0) {
 		r = pam_check_password(cfg->pam_service != NULL ? cfg->pam_service : "gatehouse", cfg->pam_confdir,
 		                       a->user->name, pw);
@@ -419,6 +421,7 @@ check_password(struct srv_auth *a, const char *pw)
 		else if (r != 0)
 			doom(a, "bad password");
 	}
+	hashgate_leave();
 	if (refusal != NULL)
 		doom(a, refusal);
 	if (a->doomed)
