@@ -23,10 +23,12 @@ T=20
 RATE=30 # per minute
 BURST=5
 BOUND=$((BURST + RATE * T / 60 + 2)) # + 2: a refill at each edge of the window
-# Penalties off and many tries per connection: only the hash gate may slow
-# the attacker down (the per-source penalty is tested elsewhere).
+# Penalties off, many tries per connection and room for the flood's
+# connections (no random early drop): only the hash gate may slow the
+# attacker down or keep the operator waiting (the other limits are tested
+# elsewhere).
 gh_data_init "hash_concurrency = 1" "hash_source_rate = $RATE" "hash_source_burst = $BURST" "penalty_time = 0" \
-	"max_auth_tries = 100" "login_grace_time = 120"
+	"max_auth_tries = 100" "login_grace_time = 120" "max_startups = 100:30:200"
 gh_setup_web01
 for u in real0 real1 real2; do
 	gh_user "$u"
