@@ -101,11 +101,16 @@ on_alarm(int sig)
 }
 
 /* The listener evicts a stalled unauthenticated connection (listener.c
- * evict_for): the monitor's loop ends it. Ignored once authenticated. */
+ * evict_for): the monitor's loop ends it. Ignored once authenticated. A
+ * monitor waiting for the hash gate ends here: it would otherwise live on
+ * uncounted until its turn, and dying there leaves nothing the listener
+ * cannot take back (hashgate.h). */
 static void
 on_evict(int sig)
 {
 	(void)sig;
+	if (hashgate_waiting())
+		_exit(3);
 	conn_got_evict = 1;
 }
 

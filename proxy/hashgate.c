@@ -67,12 +67,14 @@ struct hg_shared {
 /* This process's handle on the table. */
 struct hashgate {
 	struct hg_shared *sh;
-	int slot;           /* the slot this process holds, -1 = none */
-	int64_t slot_since; /* when it took it (a reclaimed slot may be someone else's now) */
+	int slot;           /* the slot held, -1 = none */
+	int64_t slot_since; /* when it was taken (a reclaimed slot may be someone else's now) */
+	pid_t slot_pid;     /* by whom: a process forked meanwhile holds nothing */
 };
 
 static struct hashgate *installed;
 static int installed_max_wait_ms;
+static volatile sig_atomic_t in_acquire; /* hashgate_waiting() */
 
 struct hashgate *
 hashgate_new(const struct hashgate_limits *lim)
@@ -323,13 +325,17 @@ hashgate_acquire(struct hashgate *g, const char *source, int64_t deadline_ms, in
 
 	if (waited_ms != NULL)
 		*waited_ms = 0;
-	if (g == NULL || g->sh == NULL || g->slot >= 0)
+	if (g == NULL || g->sh == NULL)
 		return 0;
+	if (g->slot >= 0 && g->slot_pid == getpid())
+		return 0; /* already held: one slot per process */
+	g->slot = -1;
 	sh = g->sh;
 	if (source == NULL)
 		source = "";
 	if (gate_lock(sh) != 0)
 		return ERR_INTERNAL;
+	in_acquire = 1;
 	for (;;) {
 		now = time_mono_ms();
 		src = source_find(sh, source, now);
@@ -351,6 +357,7 @@ hashgate_acquire(struct hashgate *g, const char *source, int64_t deadline_ms, in
 					sh->slots[i].pid = getpid();
 					g->slot = i;
 					g->slot_since = now;
+					g->slot_pid = getpid();
 				}
 			}
 			for (int i = 0; i < sh->lim.concurrency; i++)
@@ -398,13 +405,22 @@ hashgate_acquire(struct hashgate *g, const char *source, int64_t deadline_ms, in
 			syscall(SYS_futex, &sh->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 		}
 		slept = 1;
-		if (gate_lock(sh) != 0)
+		if (gate_lock(sh) != 0) {
+			in_acquire = 0;
 			return ERR_INTERNAL;
+		}
 	}
 	gate_unlock(sh);
+	in_acquire = 0;
 	if (waited_ms != NULL && slept)
 		*waited_ms = now - t0;
 	return r;
+}
+
+int
+hashgate_waiting(void)
+{
+	return in_acquire;
 }
 
 void
@@ -412,7 +428,7 @@ hashgate_release(struct hashgate *g)
 {
 	struct hg_shared *sh;
 
-	if (g == NULL || g->sh == NULL || g->slot < 0)
+	if (g == NULL || g->sh == NULL || g->slot < 0 || g->slot_pid != getpid())
 		return;
 	sh = g->sh;
 	if (gate_lock(sh) == 0) {

@@ -67,6 +67,10 @@ void hashgate_free(struct hashgate *g);
  * held then). waited_ms (may be NULL) gets the time spent waiting (0 when
  * it was admitted at once). */
 int hashgate_acquire(struct hashgate *g, const char *source, int64_t deadline_ms, int64_t *waited_ms);
+/* Whether this process is inside hashgate_acquire (async-signal-safe: for
+ * a signal handler that would end the process; dying there leaves nothing
+ * the listener's reclaim and the robust mutex do not take back). */
+int hashgate_waiting(void);
 /* Give back the slot this process holds (no-op when none). */
 void hashgate_release(struct hashgate *g);
 /* Take back whatever the process pid held or waited for (it exited). */

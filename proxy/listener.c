@@ -343,6 +343,9 @@ install_signals(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* An eviction (SIGUSR2) that reaches a connection process before it
+	 * set its handler must not kill it as by a crash. */
+	sigaction(SIGUSR2, &sa, NULL);
 	return 0;
 }
 

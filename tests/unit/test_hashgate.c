@@ -330,6 +330,50 @@ test_killed_anywhere(void **state)
 }
 
 static void
+on_usr2(int sig)
+{
+	(void)sig;
+	if (hashgate_waiting()) /* as conn.c's eviction handler does */
+		_exit(3);
+}
+
+static void
+test_signal_while_waiting(void **state)
+{
+	/* A monitor evicted while it waits for a slot ends at once (the
+	 * listener then takes back its waiter entry); the gate goes on. */
+	struct hashgate_limits l = {.concurrency = 1, .per_source = 1, .rate_per_min = 6000, .burst = 100};
+	struct hashgate *g = hashgate_new(&l);
+	int64_t waited = 0;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_non_null(g);
+	assert_int_equal(hashgate_waiting(), 0);
+	assert_int_equal(hashgate_acquire(g, "holder", time_mono_ms() + 1000, NULL), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGUSR2, on_usr2);
+		hashgate_acquire(g, "waiter", time_mono_ms() + 20000, NULL);
+		_exit(0); /* admitted or timed out: not what the test wants */
+	}
+	sleep_ms(300); /* it is waiting by now (or will be when the signal comes) */
+	kill(pid, SIGUSR2);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	hashgate_reclaim(g, pid);
+	hashgate_release(g);
+	assert_int_equal(hashgate_waiting(), 0);
+	assert_int_equal(hashgate_acquire(g, "next", time_mono_ms() + 5000, &waited), 0);
+	assert_int_equal(waited, 0);
+	hashgate_release(g);
+	hashgate_free(g);
+}
+
+static void
 test_quiet_source_first(void **state)
 {
 	/* One slot; five busy sources queue for it, each served already. A
@@ -385,7 +429,7 @@ main(void)
 	        cmocka_unit_test(test_limits_checked),         cmocka_unit_test(test_global_concurrency),
 	        cmocka_unit_test(test_per_source_concurrency), cmocka_unit_test(test_token_bucket),
 	        cmocka_unit_test(test_reclaim_dead_holder),    cmocka_unit_test(test_killed_anywhere),
-	        cmocka_unit_test(test_quiet_source_first),
+	        cmocka_unit_test(test_signal_while_waiting),   cmocka_unit_test(test_quiet_source_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
