@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
@@ -565,7 +566,9 @@ static void
 audit_evictions(const char *datadir, int force)
 {
 	struct store *st = NULL;
-	char path[4096], detail[256];
+	char path[4096], startups[48];
+	char *detail = NULL;
+	json_t *j = NULL;
 	struct audit_event ev = {0};
 	int64_t now = time_mono_ms();
 
@@ -575,12 +578,12 @@ audit_evictions(const char *datadir, int force)
 	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
 	if (store_open(path, 0, &st) != 0)
 		return; /* counted again with the next batch */
-	snprintf(detail, sizeof(detail),
-	         "{\"evicted\":%d,\"no_auth_request\":%d,\"idle_in_auth\":%d,\"blocked_source\":%d,\"last_source\":\"%"
-	         "s\","
-	         "\"max_startups\":\"%d:%d:%d\"}",
-	         evictions.pending, evictions.stalled, evictions.idle, evictions.blocked, evictions.last,
-	         listener_cfg->max_startups[0], listener_cfg->max_startups[1], listener_cfg->max_startups[2]);
+	snprintf(startups, sizeof(startups), "%d:%d:%d", listener_cfg->max_startups[0], listener_cfg->max_startups[1],
+	         listener_cfg->max_startups[2]);
+	j = json_pack("{s:i,s:i,s:i,s:i,s:s,s:s}", "evicted", evictions.pending, "no_auth_request", evictions.stalled,
+	              "idle_in_auth", evictions.idle, "blocked_source", evictions.blocked, "last_source",
+	              evictions.last, "max_startups", startups);
+	detail = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	ev.actor = "system";
 	ev.source = evictions.last;
 	ev.type = "preauth.evict";
@@ -597,6 +600,8 @@ audit_evictions(const char *datadir, int force)
 		evictions.next_ms = next;
 	}
 	store_close(st);
+	free(detail);
+	json_decref(j);
 }
 
 /* The hash gate's counters, logged when checks had to wait (so that an

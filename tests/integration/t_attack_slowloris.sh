@@ -75,7 +75,7 @@ evict_audited() {
 	[ "$(gh_audit_count type=preauth.evict)" -ge 1 ]
 }
 gh_wait_for 15 evict_audited || true
-gh_expect_audit 1 type=preauth.evict actor=system importance=high
+gh_expect_audit 1 type=preauth.evict actor=system importance=high detail='*"evicted":*"no_auth_request":*'
 victim=$(head -n 1 "$GH_T/flood.status.evicted")
 [ -n "$victim" ] || gh_fail "the flood saw no connection evicted"
 gh_expect_match "the eviction log line names the victim" "$(cat "$GH_LOG")" "evicted the connection from ${victim//./\\.} "
