@@ -23,6 +23,9 @@ struct gh_config {
 	int penalty_failures;        /* failed logins (or grace expiries) from one address ... */
 	int penalty_window;          /* ... within this many seconds ... */
 	int penalty_time;            /* ... refuse that address for this many seconds */
+	int hash_concurrency;        /* password checks at once before authentication, all sources; 0 = half the CPUs */
+	int hash_source_rate;        /* password checks per minute from one address, sustained ... */
+	int hash_source_burst;       /* ... and at once after a quiet spell */
 	int idle_timeout;            /* seconds without data either way; 0 = off */
 	int shutdown_grace;          /* seconds given to live sessions on SIGTERM */
 	/* accounts and passwords */

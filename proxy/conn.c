@@ -34,7 +34,9 @@
 #include "proxy/algorithms.h"
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
+#include "proxy/hashgate.h"
 #include "proxy/kill.h"
+#include "proxy/preauth.h"
 #include "proxy/privsep.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
@@ -48,6 +50,7 @@
 #define CONN_DB_UPDATE_MS  5000 /* sessions row progress */
 
 volatile sig_atomic_t conn_got_term;
+static volatile sig_atomic_t conn_got_evict; /* the listener gave our slot to a newcomer (SIGUSR2) */
 static int auth_notify_fd = -1;
 
 void
@@ -112,6 +115,33 @@ notify_grace_expired(void)
 {
 	if (auth_notify_fd >= 0 && write(auth_notify_fd, "G", 1) != 1)
 		debug("cannot report the grace time expiry to the listener");
+}
+
+/* The listener evicts a stalled unauthenticated connection (listener.c
+ * evict_for): the monitor's loop ends it. Ignored once authenticated. A
+ * monitor waiting for the hash gate ends here: it would otherwise live on
+ * uncounted until its turn, and dying there leaves nothing the listener
+ * cannot take back (hashgate.h). */
+static void
+on_evict(int sig)
+{
+	(void)sig;
+	if (hashgate_waiting())
+		_exit(3);
+	conn_got_evict = 1;
+}
+
+/* Monitor: tell the listener how authentication progresses ("K" on the
+ * first request, "P" on progress: preauth.h), so that it knows which
+ * unauthenticated connections have stalled without parsing SSH. */
+static void
+notify_request(const struct auth_req *rq, int *nrequests)
+{
+	char ev[2];
+	int n = preauth_request_reports(rq, (*nrequests)++ == 0, ev);
+
+	if (n > 0 && auth_notify_fd >= 0 && write(auth_notify_fd, ev, (size_t)n) != n)
+		debug("cannot report authentication progress to the listener");
 }
 
 void
@@ -710,6 +740,9 @@ setup_signals(void)
 	sa.sa_handler = kill_on_signal; /* `kill SESSION`: the request is in the sessions row */
 	if (sigaction(SIGUSR1, &sa, NULL) != 0)
 		return -1;
+	sa.sa_handler = on_evict;
+	if (sigaction(SIGUSR2, &sa, NULL) != 0)
+		return -1;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -869,7 +902,7 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 {
 	struct auth_req *rq = calloc(1, sizeof(*rq));
 	struct auth_rep *rp = calloc(1, sizeof(*rp));
-	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r;
+	int nfd, authenticated = 0, reaped = 0, mon_open = 1, st = 0, r, status = -1, nrequests = 0;
 	unsigned nrefused = 0;
 	char refused[64];
 
@@ -900,6 +933,12 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 		}
 		if (poll(p, 2, 1000) < 0 && errno != EINTR)
 			break;
+		if (conn_got_evict && !authenticated) {
+			info("evicted: the slot went to a new connection (stalled before authentication)");
+			srv_auth_end(c->auth, "evicted");
+			status = 3;
+			goto stop;
+		}
 		if (nfd >= 0 && (p[1].revents & POLLIN)) {
 			if (sandbox_answer(nfd, child, authenticated, refused, sizeof(refused)) != 0) {
 				/* Unusable: closing it fails the child's next
@@ -919,11 +958,15 @@ monitor_run(struct conn *c, int mon_fd, pid_t child)
 			if (r == 0) {
 				mon_open = 0; /* the child is exiting */
 			} else if (r == 1 && !authenticated) {
+				notify_request(rq, &nrequests);
 				srv_auth_step(c->auth, rq, rp);
 				explicit_bzero(rq, sizeof(*rq));
 				if (rp->succeeded) {
 					authenticated = 1;
 					alarm(0); /* the login grace time no longer applies */
+					/* Before the listener can read "A": a late
+					 * eviction must not end a session. */
+					signal(SIGUSR2, SIG_IGN);
 					notify_authenticated();
 				}
 				if (privsep_send_reply(mon_fd, rp) != 0)
@@ -972,6 +1015,8 @@ wait:
 	srv_auth_free(c->auth);
 	store_close(c->st);
 	secret_key_free(c->mkey);
+	if (status >= 0)
+		return status;
 	if (WIFSIGNALED(st)) {
 		/* 128 + signal tells the listener the session's row may have
 		 * been left active (listener.c closes such rows). */
@@ -1033,6 +1078,9 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	if (auth_notify_fd >= 0)
 		close(auth_notify_fd);
 	auth_notify_fd = -1;
+	/* The hash gate's table is the monitors' (hashgate.h): code that may
+	 * fall to an attacker must not be able to write it. */
+	hashgate_forget();
 	close_inherited(fd, c->mon_fd);
 	if (cfg->sandbox ? sandbox_enter(c->mon_fd) != 0 : sandbox_skip(c->mon_fd) != 0) {
 		error("cannot enter the sandbox: connection closed");

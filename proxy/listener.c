@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
@@ -28,6 +29,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/anchor.h"
 #include "proxy/conn.h"
+#include "proxy/hashgate.h"
 #include "proxy/preauth.h"
 #include "proxy/session-db.h"
 #include "proxy/sessrec.h"
@@ -44,6 +46,11 @@
  * attacker can neither guess at length nor lock every account cheaply (the
  * account lockout would otherwise be the only brake). docs/security.md. */
 #define PENALTY_SOURCES 512 /* sources tracked; the stalest entry is reused */
+/* Evictions (a newcomer took a stalled connection's slot) are audited in
+ * batches: the first at once, then at most one event per interval with the
+ * count, so that a flood cannot flood the audit trail. */
+#define EVICT_AUDIT_INTERVAL_MS  60000
+#define HASHGATE_LOG_INTERVAL_MS 60000 /* the hash gate's counters are logged at most this often */
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -65,9 +72,11 @@ on_chld(int sig)
 /* A connection process and, until it authenticated, the read end of the
  * pipe on which it reports that (one byte, or EOF when it exits). */
 struct child {
-	pid_t pid;     /* 0 = free slot */
-	int notify_fd; /* -1 once authenticated (or gone) */
-	char addr[64]; /* source address, for the per-source limit */
+	pid_t pid;                /* 0 = free slot */
+	int notify_fd;            /* -1 once authenticated (or gone, or evicted) */
+	char addr[64];            /* source address, for the per-source limit */
+	enum preauth_stage stage; /* what its monitor reported (preauth.h) */
+	int64_t last_ms;          /* monotonic: accepted, first request or last progress */
 };
 
 /* max_sessions slots: connections served at once; more are closed at accept. */
@@ -89,6 +98,21 @@ static int penalty_blocks_new;   /* a source got blocked: audit it from the loop
 static int64_t stale_recheck_ms; /* monotonic ms of a second look for stale rows; 0 = none */
 static const char *listener_datadir;
 static const struct gh_config *listener_cfg;
+static struct preauth_conn *victims; /* scratch for preauth_pick_victim, max_children entries */
+static int *victim_slot;             /* victims[i] is children[victim_slot[i]] */
+static struct hashgate *gate;        /* password hashing before authentication (hashgate.h) */
+static int64_t gate_log_ms;          /* when the gate's counters were last logged */
+
+/* Evictions not audited yet. */
+struct evict_batch {
+	int pending;     /* evictions since the last audit event */
+	int stalled;     /* ... of connections that had not asked to authenticate */
+	int idle;        /* ... of connections idle in authentication */
+	int blocked;     /* ... of connections from a blocked source */
+	char last[64];   /* the last evicted source */
+	int64_t next_ms; /* no event before this (monotonic) */
+};
+static struct evict_batch evictions;
 
 static void close_stale_sessions(const char *datadir);
 static void child_report(struct child *ch);
@@ -103,6 +127,8 @@ child_add(pid_t pid, int notify_fd, const char *addr)
 			children[i].pid = pid;
 			children[i].notify_fd = notify_fd;
 			snprintf(children[i].addr, sizeof(children[i].addr), "%s", addr);
+			children[i].stage = PREAUTH_NEW;
+			children[i].last_ms = time_mono_ms();
 			nchildren++;
 			return;
 		}
@@ -178,6 +204,15 @@ penalty_blocked(const char *addr)
 	return 1;
 }
 
+/* Whether addr is refused now (no side effect, unlike penalty_blocked). */
+static int
+penalty_is_blocked(const char *addr)
+{
+	struct penalty *p = penalty_find(addr, 0);
+
+	return p != NULL && p->blocked_until > time_mono_ms();
+}
+
 static void
 child_authenticated(struct child *ch)
 {
@@ -212,6 +247,8 @@ reap_children(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		/* Killed, or its network child was (the monitor exits 128 + signal). */
 		abnormal |= WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
+		/* A password check it held or waited for is given back. */
+		hashgate_reclaim(gate, pid);
 		for (i = 0; i < max_children; i++) {
 			if (children[i].pid == pid) {
 				/* Its last reports ('F', 'G') may still be in the pipe when
@@ -307,6 +344,9 @@ install_signals(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* An eviction (SIGUSR2) that reaches a connection process before it
+	 * set its handler must not kill it as by a crash. */
+	sigaction(SIGUSR2, &sa, NULL);
 	return 0;
 }
 
@@ -391,7 +431,9 @@ source_of(const struct sockaddr_storage *ss, char *buf, size_t len)
 
 /* A connection process reported: "F" per failed attempt, "G" when its
  * login grace time expired (a connection that never authenticates costs
- * its source like a failure), "A" once authenticated; EOF when it exits. */
+ * its source like a failure), "K" on its first authentication request,
+ * "P" on progress in authentication (preauth_request_reports), "A" once
+ * authenticated; EOF when it exits. */
 static void
 child_report(struct child *ch)
 {
@@ -408,7 +450,10 @@ child_report(struct child *ch)
 	for (i = 0; i < n; i++) {
 		if (buf[i] == 'F' || buf[i] == 'G')
 			penalty_failure(ch->addr);
-		else if (buf[i] == 'A')
+		else if (buf[i] == 'K' || buf[i] == 'P') {
+			ch->stage = PREAUTH_AUTH;
+			ch->last_ms = time_mono_ms();
+		} else if (buf[i] == 'A')
 			child_authenticated(ch);
 		if (ch->notify_fd < 0)
 			return;
@@ -458,6 +503,124 @@ startups_drop(const struct gh_config *cfg, int total)
 	if (preauth_random(&rnd) != 0)
 		return 1;
 	return preauth_drop(cfg->max_startups, total, rnd);
+}
+
+/* The newcomer from addr would be dropped: end the unauthenticated
+ * connection that is most overdue instead (preauth_pick_victim), so that a
+ * flood of stalled connections cannot keep operators out. The victim's
+ * monitor gets SIGUSR2 and ends the connection (conn.c); its source is
+ * charged one failure, like a login grace expiry. Returns 0 when one was
+ * evicted, -1 when none may be (the newcomer is then refused). */
+static int
+evict_for(const char *addr)
+{
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct child *ch;
+		int n = 0, v;
+		int64_t now = time_mono_ms(), last;
+		const char *why;
+
+		for (int i = 0; i < max_children; i++) {
+			if (children[i].pid == 0 || children[i].notify_fd < 0)
+				continue;
+			victims[n].stage = children[i].stage;
+			victims[n].last_ms = children[i].last_ms;
+			victims[n].source_blocked = penalty_is_blocked(children[i].addr);
+			victim_slot[n++] = i;
+		}
+		if ((v = preauth_pick_victim(victims, n, now)) < 0)
+			return -1;
+		ch = &children[victim_slot[v]];
+		/* A report may have arrived since the last poll: progress or
+		 * success protects it, so read it before deciding. */
+		last = ch->last_ms;
+		child_report(ch);
+		if (ch->notify_fd < 0 || ch->last_ms != last)
+			continue;
+		why = victims[v].source_blocked  ? "its source is blocked"
+		      : ch->stage == PREAUTH_NEW ? "no authentication request"
+		                                 : "no progress in authentication";
+		info("evicted the connection from %s (%s for %.1f s) for a new one from %s", ch->addr, why,
+		     (double)(now - ch->last_ms) / 1000.0, addr);
+		if (kill(ch->pid, SIGUSR2) != 0 && errno != ESRCH)
+			error("cannot signal connection process %d: %s", (int)ch->pid, strerror(errno));
+		if (victims[v].source_blocked)
+			evictions.blocked++;
+		else if (ch->stage == PREAUTH_NEW)
+			evictions.stalled++;
+		else
+			evictions.idle++;
+		evictions.pending++;
+		snprintf(evictions.last, sizeof(evictions.last), "%s", ch->addr);
+		/* No longer counted as unauthenticated: it is ending. */
+		child_authenticated(ch);
+		penalty_failure(ch->addr);
+		return 0;
+	}
+	return -1;
+}
+
+/* The audit event for evictions since the last one (the first of a flood
+ * at once, then at most one per EVICT_AUDIT_INTERVAL_MS). */
+static void
+audit_evictions(const char *datadir, int force)
+{
+	struct store *st = NULL;
+	char path[4096], startups[48];
+	char *detail = NULL;
+	json_t *j = NULL;
+	struct audit_event ev = {0};
+	int64_t now = time_mono_ms();
+
+	if (evictions.pending == 0 || (!force && now < evictions.next_ms))
+		return;
+	evictions.next_ms = now + EVICT_AUDIT_INTERVAL_MS;
+	snprintf(path, sizeof(path), "%s/gatehouse.db", datadir);
+	if (store_open(path, 0, &st) != 0)
+		return; /* counted again with the next batch */
+	snprintf(startups, sizeof(startups), "%d:%d:%d", listener_cfg->max_startups[0], listener_cfg->max_startups[1],
+	         listener_cfg->max_startups[2]);
+	j = json_pack("{s:i,s:i,s:i,s:i,s:s,s:s}", "evicted", evictions.pending, "no_auth_request", evictions.stalled,
+	              "idle_in_auth", evictions.idle, "blocked_source", evictions.blocked, "last_source",
+	              evictions.last, "max_startups", startups);
+	detail = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	ev.actor = "system";
+	ev.source = evictions.last;
+	ev.type = "preauth.evict";
+	ev.object = "preauth";
+	ev.result = "evicted";
+	ev.importance = AUDIT_HIGH;
+	ev.detail = detail;
+	if (audit_append(st, &ev, NULL) != 0)
+		error("cannot audit %d evictions", evictions.pending);
+	else {
+		int64_t next = evictions.next_ms;
+
+		memset(&evictions, 0, sizeof(evictions));
+		evictions.next_ms = next;
+	}
+	store_close(st);
+	free(detail);
+	json_decref(j);
+}
+
+/* The hash gate's counters, logged when checks had to wait (so that an
+ * administrator sees a flood of password checks being held back). */
+static void
+log_hashgate(int force)
+{
+	struct hashgate_stats hs;
+	int64_t now = time_mono_ms();
+
+	if (!force && now - gate_log_ms < HASHGATE_LOG_INTERVAL_MS)
+		return;
+	gate_log_ms = now;
+	hashgate_take_stats(gate, &hs);
+	if (hs.waited == 0 && hs.reclaimed == 0)
+		return;
+	info("hash gate: %llu password checks, %llu waited (longest %lld ms), at most %d at once, %llu slots reclaimed",
+	     (unsigned long long)hs.admitted, (unsigned long long)hs.waited, (long long)hs.max_wait_ms, hs.max_held,
+	     (unsigned long long)hs.reclaimed);
 }
 
 /* Wait for a connection or an authentication report. Returns the number of
@@ -563,7 +726,9 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	children = calloc((size_t)max_children, sizeof(*children));
 	pfd = calloc((size_t)max_children + 1, sizeof(*pfd));
 	slot = calloc((size_t)max_children + 1, sizeof(*slot));
-	if (children == NULL || pfd == NULL || slot == NULL)
+	victims = calloc((size_t)max_children, sizeof(*victims));
+	victim_slot = calloc((size_t)max_children, sizeof(*victim_slot));
+	if (children == NULL || pfd == NULL || slot == NULL || victims == NULL || victim_slot == NULL)
 		fatal("out of memory for %d sessions", max_children);
 	raise_nofile(max_children);
 	if (install_signals() != 0)
@@ -574,6 +739,19 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	if (drop_privileges() != 0)
 		goto out;
 	close_stale_sessions(datadir);
+	{
+		struct hashgate_limits lim;
+
+		/* Shared with every connection process forked from here on. */
+		hashgate_limits_from_config(cfg, &lim);
+		if ((gate = hashgate_new(&lim)) == NULL) {
+			error("cannot create the hash gate: %s", strerror(errno));
+			goto out;
+		}
+		hashgate_install(gate, (cfg->login_grace_time > 0 ? cfg->login_grace_time : 120) * 1000);
+		info("hash gate: %d password check(s) at once, %d per minute per source (burst %d)", lim.concurrency,
+		     lim.rate_per_min, lim.burst);
+	}
 	anchor_start(cfg, datadir);
 	lfd = ssh_bind_get_fd(b);
 	fcntl(lfd, F_SETFD, FD_CLOEXEC);
@@ -588,13 +766,16 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 			stale_recheck_ms = 0;
 			close_stale_sessions(datadir);
 		}
+		log_hashgate(0);
 		if (wait_events(lfd, pfd, slot) <= 0 || (pfd[0].revents & POLLIN) == 0) {
 			if (penalty_blocks_new)
 				audit_penalty(datadir);
+			audit_evictions(datadir, 0);
 			continue;
 		}
 		if (penalty_blocks_new)
 			audit_penalty(datadir);
+		audit_evictions(datadir, 0);
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -606,8 +787,11 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 			continue;
 		}
 		count_unauth(addr, &total, &from_addr);
+		/* The random early drop picks whether the pool of unauthenticated
+		 * connections grows; when it says no, the most overdue one gives
+		 * way to the newcomer, which is refused only when none may. */
 		if (nchildren >= max_children || from_addr >= cfg->max_startups_per_source ||
-		    startups_drop(cfg, total)) {
+		    (startups_drop(cfg, total) && evict_for(addr) != 0)) {
 			error("refusing a connection from %s: %d connections, %d unauthenticated (%d from it)", addr,
 			      nchildren, total, from_addr);
 			close(fd);
@@ -621,11 +805,18 @@ listener_run(const struct gh_config *cfg, const char *datadir)
 	b = NULL;
 	shutdown_children(cfg);
 	close_stale_sessions(datadir);
+	audit_evictions(datadir, 1);
+	log_hashgate(1);
 	anchor_stop(datadir);
 	status = 0;
 out:
 	ssh_bind_free(b);
+	hashgate_install(NULL, 0);
+	hashgate_free(gate);
+	gate = NULL;
 	free(pfd);
 	free(slot);
+	free(victims);
+	free(victim_slot);
 	return status;
 }

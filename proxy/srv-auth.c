@@ -54,6 +54,7 @@
 #include "common/timeutil.h"
 #include "common/store.h"
 #include "proxy/conn.h"
+#include "proxy/hashgate.h"
 
 enum auth_phase {
 	AP_IDLE,     /* no keyboard-interactive round in progress */
@@ -562,6 +563,8 @@ check_password(struct srv_auth *a, const char *pw)
 
 	if (refusal == NULL)
 		take_slot(a);
+	hashgate_enter(a->c->src_addr); /* bounded per source and globally; may wait, never skips */
+	t0 = time_mono_ms();
 	if (a->user != NULL && a->user->auth == USER_AUTH_PAM && a->user->removed == 0) {
 		r = pam_check_password(cfg->pam_service != NULL ? cfg->pam_service : "gatehouse", cfg->pam_confdir,
 		                       a->user->name, pw);
@@ -580,6 +583,7 @@ check_password(struct srv_auth *a, const char *pw)
 		else if (r != 0)
 			doom(a, "bad password");
 	}
+	hashgate_leave(); /* before the padding: a pad must not hold a slot of the gate */
 	if (cfg->pam_time_ms > 0 && pam_in_use(a)) {
 		if (time_mono_ms() - t0 > cfg->pam_time_ms)
 			verbose("password check took longer than pam_time (%d ms): raise it", cfg->pam_time_ms);

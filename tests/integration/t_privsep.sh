@@ -5,7 +5,8 @@
 # descriptor of the data directory, while its monitor holds the database.
 # After authentication the child opens the database itself (the monitor
 # lets it) and the monitor lets go of it. tests/unit/test_privsep.c shows
-# what the filter refuses before authentication.
+# what the filter refuses before authentication. The hash gate's table
+# (proxy/hashgate.c, shared by the monitors) is not mapped in the child.
 . "$(dirname "$0")/lib-ssh.sh"
 
 gh_data_init 'audit_jsonl = audit.jsonl'
@@ -19,6 +20,8 @@ start_gatehoused
 procs_of_listener() { pgrep -P "$GH_PID" | head -1; }
 data_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c -F "$GH_DATA/" || true; }
 db_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -F "$GH_DATA/gatehouse.db"; }
+# Shared anonymous mappings (the hash gate's table) of a process.
+shared_anon() { grep -cE ' rw-s .*/dev/zero' "/proc/$1/maps" 2>/dev/null || true; }
 
 # A client that sends its banner and waits, as a pre-authentication attacker would.
 $PY -c '
@@ -37,6 +40,8 @@ gh_expect_eq "network child: no_new_privs" "$(awk '/^NoNewPrivs:/ {print $2}' "/
 gh_expect_eq "network child: seccomp filter mode" "$(awk '/^Seccomp:/ {print $2}' "/proc/$child/status")" 2
 gh_expect_eq "network child: descriptors into the data directory" "$(data_fds "$child")" 0
 db_open "$monitor" || gh_fail "the monitor does not hold the database before authentication"
+[ "$(shared_anon "$monitor")" -ge 1 ] || gh_fail "the monitor does not map the hash gate's table"
+gh_expect_eq "network child: the hash gate's table unmapped" "$(shared_anon "$child")" 0
 gh_expect_eq "same user for both" "$(stat -c %U "/proc/$child")" "$(stat -c %U "/proc/$monitor")"
 kill "$probe" 2>/dev/null || true
 gh_wait_for 20 bash -c "[ -z \"\$(pgrep -P $GH_PID)\" ]" || gh_fail "the stalled connection's processes did not end"

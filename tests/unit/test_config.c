@@ -212,6 +212,16 @@ test_preauth_limits(void **state)
 	assert_int_equal(c.penalty_failures, 20);
 	assert_int_equal(c.penalty_window, 600);
 	assert_int_equal(c.penalty_time, 900);
+	/* The hash gate (proxy/hashgate.c): 0 = half the CPUs. */
+	assert_int_equal(c.hash_concurrency, 0);
+	assert_int_equal(c.hash_source_rate, 60);
+	assert_int_equal(c.hash_source_burst, 20);
+	write_conf("hash_source_rate = 0\n");
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), ERR_INVALID);
+	write_conf("hash_concurrency = 257\n");
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), ERR_INVALID);
+	config_free(&c);
+	config_defaults(&c);
 	write_conf("max_startups = 5:100:5\npenalty_time = 0\n");
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.max_startups[0], 5);
@@ -267,7 +277,7 @@ test_write_default_round_trip(void **state)
 	}
 	fclose(f);
 	assert_true(documented_port);
-	assert_int_equal(keys, 41); /* one per field of struct gh_config */
+	assert_int_equal(keys, 44); /* one per field of struct gh_config */
 	/* Everything commented: loads to the defaults. */
 	config_defaults(&c);
 	assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
