@@ -33,6 +33,8 @@ struct got {
 	unsigned flags[MAXCMD];
 	int n;
 	int fs_enter, fs_leave;
+	int fs_lines;              /* lines typed inside a full-screen program */
+	int secrets;               /* lines typed without echo after a prompt for a secret */
 	char *pending[MAXCMD * 2]; /* texts offered before each Enter */
 	int npending;
 };
@@ -53,7 +55,13 @@ drain(struct cmdx *cx, struct got *g)
 	struct cmdx_event ev;
 
 	while (cmdx_next(cx, &ev) == 0) {
-		if (ev.type == CMDX_EV_COMMAND) {
+		if (ev.type == CMDX_EV_COMMAND && (ev.reasons & CMDX_R_ALT_SCREEN)) {
+			assert_true(ev.flags & CMDX_F_FROM_KEYS);
+			g->fs_lines++;
+		} else if (ev.type == CMDX_EV_SECRET_LINE) {
+			assert_null(ev.text);
+			g->secrets++;
+		} else if (ev.type == CMDX_EV_COMMAND) {
 			assert_non_null(ev.text);
 			assert_int_equal(strlen(ev.text), ev.len);
 			if (g->n < MAXCMD) {
@@ -274,6 +282,15 @@ check_case(struct corpus_case *cc, int *tp, int *reported, int *expected, int ve
 			for (int k = (int)ne; k < cc->got.n; k++)
 				fprintf(stderr, "  %s: extra command \"%s\"\n", cc->name, cc->got.cmd[k]);
 	}
+	/* Lines typed inside a full-screen program are reported from their
+	 * keys (issue 15), and only there; a secret only where one was typed. */
+	if (cc->got.fs_lines > cc->fullscreen || (cc->fullscreen == 0 && cc->got.fs_lines != 0) ||
+	    cc->got.secrets != (strcmp(cc->name, "password") == 0)) {
+		ok = 0;
+		if (verbose)
+			fprintf(stderr, "  %s: %d full-screen lines, %d secret lines\n", cc->name, cc->got.fs_lines,
+			        cc->got.secrets);
+	}
 	if (cc->got.fs_enter != cc->fullscreen || cc->got.fs_leave != cc->fullscreen) {
 		ok = 0;
 		if (verbose)
@@ -467,7 +484,8 @@ test_echo_disagrees(void **state)
 }
 
 /* A shell without bracketed paste: a line is taken at its echoed newline;
- * a line typed at a no-echo prompt never becomes a command. */
+ * a line typed at a no-echo prompt for a secret is reported without its
+ * text (issue 15: every submitted line is in the log, a secret sealed). */
 static void
 test_no_editor_and_password(void **state)
 {
@@ -484,6 +502,13 @@ test_no_editor_and_password(void **state)
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_string_equal(ev.text, "su");
 	assert_int_equal(ev.flags, CMDX_F_TYPED_AGREES | CMDX_F_NO_EDITOR);
+	cmdx_event_clear(&ev);
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_int_equal(ev.type, CMDX_EV_SECRET_LINE);
+	assert_null(ev.text);
+	assert_int_equal(ev.len, 7);
+	assert_int_equal(ev.t_us, 2);
+	assert_true(ev.reasons & CMDX_R_SECRET);
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_string_equal(ev.text, "id");
@@ -504,18 +529,21 @@ test_enter_offset(void **state)
 {
 	struct cmdx *cx = cmdx_new(80, 24);
 
-	/* no editor asked for bracketed paste: a pasted Enter is an Enter */
+	/* Every CR and LF may submit a line, whatever the state: inside a
+	 * bracketed paste (a canonical reader takes it), after an escape,
+	 * after Ctrl-V; and readline's Ctrl-O accepts a line too. */
 	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry"), 9);
 	out(cx, BP_ON "$ ");
-	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry\x1b[201~\rz"), 17);
+	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry\x1b[201~\rz"), 9);
 	assert_int_equal(enter_at(cx, "abc"), 3);
-	/* an Enter cut into an escape sequence still counts */
 	assert_int_equal(enter_at(cx, "rm -rf /\x1b[\r"), 10);
 	assert_int_equal(enter_at(cx, "x\x1b\r"), 2);
 	assert_int_equal(enter_at(cx, "\x1bO\n"), 2);
+	assert_int_equal(enter_at(cx, "x\x16\ry"), 2);
+	assert_int_equal(enter_at(cx, "touch x\x0f"), 7);
 	/* a paste opened in an earlier chunk */
 	in(cx, "\x1b[200~abc", 1);
-	assert_int_equal(enter_at(cx, "\rd\x1b[201~\r"), 8);
+	assert_int_equal(enter_at(cx, "\rd\x1b[201~\r"), 0);
 	in(cx, "\rd\x1b[201~", 1);
 	/* what the proxy will be asked about covers the pasted lines */
 	char *t = NULL;
@@ -543,6 +571,13 @@ test_fullscreen(void **state)
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_int_equal(ev.type, CMDX_EV_FULLSCREEN_ENTER);
+	cmdx_event_clear(&ev);
+	/* the line typed inside: reported as typed, not as a shell command */
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_int_equal(ev.type, CMDX_EV_COMMAND);
+	assert_string_equal(ev.text, "ihello<Esc>:wq");
+	assert_true(ev.flags & CMDX_F_FROM_KEYS);
+	assert_int_equal(ev.reasons, CMDX_R_ALT_SCREEN);
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_int_equal(ev.type, CMDX_EV_FULLSCREEN_LEAVE);
