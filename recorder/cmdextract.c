@@ -907,7 +907,6 @@ cmdx_free(struct cmdx *cx)
 	wipe_free(&cx->join);
 	wipe_free(&cx->kcont);
 	wipe_free(&cx->prev_raw);
-	wipe_free(&cx->prev_typed);
 	for (int i = 0; i < QUEUE_MAX; i++) {
 		cmdx_line_reset(&cx->q[i]);
 		wipe_free(&cx->q[i].typed);
@@ -1248,11 +1247,12 @@ cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
 			goto out;
 	}
-	/* 4. The previous line may not have ended on the target: its keys
-	 * erased into (an Enter the target took as a character, an
-	 * interrupt character it ignores), or it was interrupted and nothing
-	 * on screen shows the line was dropped. */
-	if (cx->prev_raw.len > 0 && ((under & TTYL_UNDERFLOW) || (slen == 0 && cx->prev_term != TERM_ENTER))) {
+	/* 4. The previous line may not have ended on the target: the keys of
+	 * this one erase back into it (an Enter the target took as a
+	 * character, an interrupt character it ignores). Only then: a line
+	 * that starts afresh is read by itself, or every line after a refused
+	 * one would be refused again. */
+	if (cx->prev_raw.len > 0 && (under & TTYL_UNDERFLOW)) {
 		struct ttymodel nosig = cx->tty;
 
 		nosig.flags &= ~TF_ISIG;
@@ -1265,13 +1265,6 @@ cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 		cmdx_tty_line(&nosig, (const uint8_t *)tmp.p, tmp.len, &both);
 		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
 			goto out;
-		if (cx->prev_term != TERM_ENTER) {
-			cmdx_sbuf_reset(&both);
-			cmdx_sbuf_add(&both, cx->prev_typed.p ? cx->prev_typed.p : "", cx->prev_typed.len);
-			cmdx_sbuf_add(&both, l->typed.p ? l->typed.p : "", l->typed.len);
-			if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
-				goto out;
-		}
 	}
 out:
 	free(screen);

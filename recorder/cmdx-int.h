@@ -150,11 +150,10 @@ struct cmdx {
 	 * `join` below, and only for lines the screen showed). */
 	struct sbuf kcont;
 	int kcont_open;
-	/* The line that ended before cur (its keys with the terminator, the
-	 * readline model's text): a judge also reads cur as its continuation
-	 * when that one may not have ended on the target (cmdx_judge). */
-	struct sbuf prev_raw, prev_typed;
-	enum term prev_term;
+	/* The keys of the line that ended before cur, its terminator
+	 * included: a judge also reads cur as its continuation when cur's keys
+	 * erase back into it (cmdx_judge). */
+	struct sbuf prev_raw;
 	/* the last bytes of output, for the prompt-for-a-secret heuristic */
 	char otail[160];
 	size_t notail;

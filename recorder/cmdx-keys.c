@@ -154,9 +154,6 @@ line_end(struct cmdx *cx, enum term how, int64_t t)
 	 * but the previous-line reading needs it */
 	cmdx_sbuf_reset(&cx->prev_raw);
 	cmdx_sbuf_add(&cx->prev_raw, l->raw.p ? l->raw.p : "", l->raw.len);
-	cmdx_sbuf_reset(&cx->prev_typed);
-	cmdx_sbuf_add(&cx->prev_typed, l->typed.p ? l->typed.p : "", l->typed.len);
-	cx->prev_term = how;
 	if (l->raw.len > 0)
 		l->raw.p[--l->raw.len] = '\0';
 	l->term = how;
@@ -274,10 +271,6 @@ tty_key(struct cmdx *cx, uint8_t c, int64_t t, int *r)
 {
 	struct line *l = &cx->cur;
 
-	if ((cx->tty.flags & TF_ISIG) && (is_tty_cc(cx, TC_INTR, c) || is_tty_cc(cx, TC_QUIT, c))) {
-		*r = line_end(cx, TERM_INTR, t);
-		return 1;
-	}
 	if (c == 0x03 || c == 0x1c) {
 		l->known = 0; /* no signal: readline does not end the line */
 		return 1;
@@ -314,6 +307,15 @@ cmdx_input_byte(struct cmdx *cx, uint8_t c, int64_t t)
 		l->raw_cut = 1;
 	if (cx->alt)
 		l->alt_keys = 1;
+	/* The terminal driver acts on the interrupt character before any
+	 * program sees a byte: inside an escape sequence, a paste or after
+	 * Ctrl-V alike, the line is dropped (readline aborts it, the line
+	 * discipline flushes it). */
+	if ((cx->tty.flags & TF_ISIG) && (is_tty_cc(cx, TC_INTR, c) || is_tty_cc(cx, TC_QUIT, c))) {
+		cx->in.st = IN_NORMAL;
+		cx->in.paste_match = 0;
+		return line_end(cx, TERM_INTR, t);
+	}
 	if (l->quoted && cx->in.st == IN_NORMAL) {
 		/* readline's quoted-insert: the byte itself, even CR or Ctrl-U */
 		l->quoted = 0;
