@@ -563,12 +563,29 @@ cmdx_keys_render(const uint8_t *k, size_t n, struct sbuf *out)
 static int
 offer1(cmdx_judge_fn fn, void *arg, struct sbuf *last, const char *p, size_t n, enum cmdx_witness w)
 {
-	if (n == 0 || (last->len == n && memcmp(last->p, p, n) == 0))
-		return 0;
+	struct sbuf t = {0};
+	int r = 0;
+
+	/* A NUL would end the text early for a regex: never part of a command
+	 * (a pasted one reaches readline's buffer, not the command). */
+	if (memchr(p, '\0', n) == NULL) {
+		cmdx_sbuf_add(&t, p, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] != '\0')
+				cmdx_sbuf_add(&t, &p[i], 1);
+	}
+	if (t.len == 0 || t.oom || (last->len == t.len && memcmp(last->p, t.p, t.len) == 0))
+		goto out;
 	cmdx_sbuf_reset(last);
-	if (cmdx_sbuf_add(last, p, n) != 0)
-		return 0;
-	return fn(arg, last->p, n, w);
+	if (cmdx_sbuf_add(last, t.p, t.len) != 0)
+		goto out;
+	r = fn(arg, last->p, last->len, w);
+out:
+	if (t.p != NULL)
+		explicit_bzero(t.p, t.cap);
+	cmdx_sbuf_free(&t);
+	return r;
 }
 
 /* The text as read, and without trailing blanks (which the screen never
