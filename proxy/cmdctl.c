@@ -500,8 +500,11 @@ drain_events(struct chan *ch)
 				row.rule_id = rule->id;
 				row.action = "alerted";
 			}
-			free(cc->last_cmd);
-			cc->last_cmd = ev.text != NULL ? strdup(ev.text) : NULL;
+			/* the full-screen markers name the program, not a line typed in it */
+			if (!(ev.reasons & CMDX_R_ALT_SCREEN)) {
+				free(cc->last_cmd);
+				cc->last_cmd = ev.text != NULL ? strdup(ev.text) : NULL;
+			}
 		} else if (ev.type == CMDX_EV_SECRET_LINE) {
 			/* Typed without echo after a prompt for a secret: the text is
 			 * sealed in the recording (gatehouse-admin reveal), here only
@@ -573,7 +576,6 @@ struct verdict {
 	const struct cmd_rule *alert; /* the first alert rule any text matched */
 	char *text;                   /* the text the block rule matched */
 	enum cmdx_witness witness;    /* where that text came from */
-	char *screen, *editor;        /* the screen's and readline's texts, for confidence */
 };
 
 static int
@@ -582,10 +584,6 @@ judge_text(void *arg, const char *text, size_t len, enum cmdx_witness w)
 	struct verdict *v = arg;
 	const struct cmd_rule *rule;
 
-	if (w == CMDX_W_SCREEN && v->screen == NULL)
-		v->screen = strdup(text);
-	else if (w == CMDX_W_EDITOR && v->editor == NULL)
-		v->editor = strdup(text);
 	/* per text, the first matching rule in decision order decides */
 	if ((rule = match(v->cc, text)) == NULL)
 		return 0;
@@ -606,11 +604,7 @@ verdict_clear(struct verdict *v)
 	/* the texts may be a secret typed at a prompt */
 	if (v->text != NULL)
 		explicit_bzero(v->text, strlen(v->text));
-	if (v->editor != NULL)
-		explicit_bzero(v->editor, strlen(v->editor));
 	free(v->text);
-	free(v->screen);
-	free(v->editor);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -668,8 +662,14 @@ block_line(struct chan *ch, char *buf, size_t pos, int64_t t, struct verdict *v,
 	                      .action = "blocked",
 	                      .rule_id = v->block->id};
 
-	row.confident = !secret && v->witness == CMDX_W_SCREEN && v->screen != NULL && v->editor != NULL &&
-	                strcmp(v->screen, v->editor) == 0;
+	/* Confident: matched on the screen, and the keys alone give the same
+	 * text (they were offered after the screen, so ask). */
+	if (!secret && v->witness == CMDX_W_SCREEN) {
+		char *typed = NULL;
+		row.confident = cmdx_pending_typed(cc->cx, &typed) == 0 && typed != NULL && v->text != NULL &&
+		                strcmp(typed, v->text) == 0;
+		free(typed);
+	}
 	wr = witness_reason(v->witness, row.confident);
 	if (secret) {
 		/* the text of a secret is never stored, audited or shown */
