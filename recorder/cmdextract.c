@@ -1197,6 +1197,22 @@ join_texts(const char *a, size_t na, const char *b, size_t nb, struct sbuf *out)
 	cmdx_sbuf_add(out, b, nb);
 }
 
+/* Where the keys of the line a canonical reader holds now begin: after
+ * the last CR or LF among them that is not quoted by the literal-next
+ * character (a pasted line end, readline's quoted newline). */
+static size_t
+segment_start(const struct ttymodel *t, const uint8_t *k, size_t n)
+{
+	for (size_t i = n; i > 0; i--) {
+		if (k[i - 1] != '\r' && k[i - 1] != '\n')
+			continue;
+		if (i >= 2 && (k[i - 2] == 0x16 || (t->cc[TC_LNEXT] != TTY_UNDEF && k[i - 2] == t->cc[TC_LNEXT])))
+			continue;
+		return i;
+	}
+	return 0;
+}
+
 int
 cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 {
@@ -1204,7 +1220,7 @@ cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 	const struct line *l;
 	const uint8_t *raw;
 	char *screen = NULL;
-	size_t slen = 0;
+	size_t slen = 0, seg;
 	int r = 0, confirmed = 0;
 	unsigned under;
 
@@ -1222,8 +1238,17 @@ cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 			goto out;
 	}
 	/* 2. readline's reading of the keys, with the lines it continues; as
-	 * far as it goes when keys it cannot replay were typed (a Tab). */
-	if (l->started && !l->truncated) {
+	 * far as it goes when keys it cannot replay were typed (a Tab). Inside
+	 * a paste only its last line: readline runs the whole paste at the
+	 * Enter after it, judged then in full; a line reader that ends lines
+	 * at the pasted newlines gets this one now (and the cost of a long
+	 * paste stays linear). */
+	if (l->started && !l->truncated && cx->in.st == IN_PASTE) {
+		const char *t = l->typed.p ? l->typed.p : "", *nl = memrchr(t, '\n', l->typed.len);
+		size_t from = nl != NULL ? (size_t)(nl + 1 - t) : 0;
+		if ((r = cmdx_offer(fn, arg, &last, t + from, l->typed.len - from, CMDX_W_EDITOR)) != 0)
+			goto out;
+	} else if (l->started && !l->truncated) {
 		join_pending(cx, l->typed.p ? l->typed.p : "", l->typed.len, &typed);
 		if ((r = cmdx_offer(fn, arg, &last, typed.p ? typed.p : "", typed.len, CMDX_W_EDITOR)) != 0)
 			goto out;
@@ -1236,12 +1261,15 @@ cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
 		}
 	}
 	/* 3. The terminal's line discipline, and when the screen does not
-	 * confirm the keys, every other plausible reading of them. */
-	if ((r = cmdx_tty_readings(&cx->tty, raw, l->raw.len, !confirmed, fn, arg, &last)) != 0)
+	 * confirm the keys, every other plausible reading of them: of the
+	 * keys since the last line end among them (a pasted newline ends a
+	 * canonical line whatever the erase character). */
+	seg = segment_start(&cx->tty, raw, l->raw.len);
+	if ((r = cmdx_tty_readings(&cx->tty, raw + seg, l->raw.len - seg, !confirmed, fn, arg, &last)) != 0)
 		goto out;
 	if (confirmed)
 		goto out;
-	under = cmdx_tty_line(&cx->tty, raw, l->raw.len, &tmp);
+	under = cmdx_tty_line(&cx->tty, raw + seg, l->raw.len - seg, &tmp);
 	if (cx->kcont_open) {
 		join_texts(cx->kcont.p, cx->kcont.len, tmp.p, tmp.len, &both);
 		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
