@@ -8,6 +8,7 @@
  * commands, their typed/echoed agreement and the full-screen events. It
  * prints precision and recall over the whole corpus. */
 #include <dirent.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1109,6 +1110,113 @@ test_keys_render(void **state)
 	cmdx_sbuf_free(&b);
 }
 
+/* False refusals of the extra readings on the recorded bash corpus: with
+ * realistic block rules, no judgement point of its 53 benign commands may
+ * match in any reading (the corpus's vim and less keys included). Prints
+ * how many readings were judged. */
+static const char *const realistic_rules[] = {
+        "(^|[;&|[:space:]])(reboot|shutdown|halt|poweroff)([[:space:]]|$)",
+        "rm -rf /([[:space:]]|$)",
+        "(^|[;&|[:space:]])mkfs\\.",
+        "DROP (DATABASE|TABLE)",
+        "dd if=.* of=/dev/",
+        "chmod -R 777 /",
+        "iptables -F",
+        "(^|[;&|[:space:]])userdel ",
+        "> */etc/(passwd|shadow)",
+        "curl [^|]*\\| *(ba)?sh",
+};
+
+struct fp_count {
+	regex_t re[sizeof(realistic_rules) / sizeof(realistic_rules[0])];
+	long readings, points, refused;
+};
+
+static int
+fp_judge(void *arg, const char *text, size_t len, enum cmdx_witness w)
+{
+	struct fp_count *c = arg;
+
+	c->readings++;
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		if (regexec(&c->re[i], text, 0, NULL, 0) == 0) {
+			fprintf(stderr, "  false refusal by \"%s\" of \"%s\" (witness %d)\n", realistic_rules[i], text, w);
+			return 1;
+		}
+	return 0;
+}
+
+static void
+fp_replay(const char *path, struct fp_count *c)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct cmdx *cx = NULL;
+	uint8_t *buf = NULL;
+
+	assert_non_null(f);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_t *j = json_loads(line, 0, NULL);
+		assert_non_null(j);
+		if (cx == NULL) {
+			cx = cmdx_new((int)json_integer_value(json_object_get(j, "cols")),
+			              (int)json_integer_value(json_object_get(j, "rows")));
+			json_decref(j);
+			continue;
+		}
+		const char *d = json_string_value(json_object_get(j, "d"));
+		const char *x = json_string_value(json_object_get(j, "x"));
+		size_t n;
+		buf = realloc(buf, strlen(x) / 2 + 1);
+		n = unhex(x, buf);
+		if (d[0] == 'o') {
+			assert_int_equal(cmdx_output(cx, buf, n, 0), 0);
+		} else {
+			const uint8_t *b = buf;
+			while (n > 0) {
+				size_t off = cmdx_input_enter_offset(cx, b, n);
+				assert_int_equal(cmdx_input(cx, b, off, 0), 0);
+				if (off == n)
+					break;
+				c->points++;
+				c->refused += cmdx_judge(cx, fp_judge, c) == 1;
+				assert_int_equal(cmdx_input(cx, b + off, 1, 0), 0);
+				b += off + 1;
+				n -= off + 1;
+			}
+		}
+		json_decref(j);
+	}
+	cmdx_free(cx);
+	free(buf);
+	free(line);
+	fclose(f);
+}
+
+static void
+test_corpus_false_refusals(void **state)
+{
+	struct fp_count c;
+	char **files = NULL;
+	int n = corpus_files(&files);
+
+	memset(&c, 0, sizeof(c));
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		assert_int_equal(regcomp(&c.re[i], realistic_rules[i], REG_EXTENDED | REG_NOSUB), 0);
+	for (int i = 0; i < n; i++) {
+		fp_replay(files[i], &c);
+		free(files[i]);
+	}
+	free(files);
+	printf("# cmdx corpus under %zu block rules: %ld judgement points, %ld readings judged, %ld refused\n",
+	       sizeof(realistic_rules) / sizeof(realistic_rules[0]), c.points, c.readings, c.refused);
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		regfree(&c.re[i]);
+	assert_int_equal(c.refused, 0);
+}
+
 int
 main(void)
 {
@@ -1130,6 +1238,7 @@ main(void)
 	        cmocka_unit_test(test_corpus_split_output),
 	        cmocka_unit_test(test_corpus_without_markers),
 	        cmocka_unit_test(test_evasions),
+	        cmocka_unit_test(test_corpus_false_refusals),
 	        cmocka_unit_test(test_pending_secret),
 	        cmocka_unit_test(test_tty_line),
 	        cmocka_unit_test(test_tty_stty),
