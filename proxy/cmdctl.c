@@ -718,7 +718,7 @@ cmdctl_input(struct chan *ch, char *buf, size_t len)
 		/* buf[pos] may submit a line: every text it may be is judged,
 		 * whatever the terminal shows (docs/command-control.md, "What it
 		 * promises"). A secret line is judged too, but never stored. */
-		secret = cmdx_pending_secret(cc->cx);
+		secret = cc->nrules > 0 && cmdx_pending_secret(cc->cx);
 		if (cc->nrules > 0 && (cc->has_block || secret))
 			cmdx_judge(cc->cx, judge_text, &v);
 		if (v.block != NULL) {
