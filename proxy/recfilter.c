@@ -6,6 +6,7 @@
  * (common/seal.h) before it is written. */
 #include "proxy/recfilter.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static int
 seal_key(struct conn *c)
 {
 	struct seal_key_rec k;
+	char object[64];
 	int r;
 
 	if (c->seal_state != 0)
@@ -33,7 +35,8 @@ seal_key(struct conn *c)
 	if ((r = store_seal_current(c->st, &k)) != 0) {
 		error("no recording-seal key (%s): input typed at a prompt for a secret is recorded as its length only",
 		      gh_strerror(r));
-		conn_audit(c, "system", "recording.seal", c->uuid, "fail", AUDIT_CRITICAL,
+		snprintf(object, sizeof(object), "session:%s", c->uuid);
+		conn_audit(c, "system", "recording.seal", object, "fail", AUDIT_CRITICAL,
 		           "{\"error\":\"no seal key\"}");
 		c->seal_state = -1;
 		return 0;
