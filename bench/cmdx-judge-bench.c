@@ -65,8 +65,8 @@ one_line(size_t len, int echo)
 	t0 = now_s();
 	for (int i = 0; i < n; i++)
 		cmdx_judge(cx, judge, NULL);
-	printf("line %6zu B, %-15s %9.3f ms per judgement, %3ld readings\n", len,
-	       echo ? "screen confirms" : "no echo", (now_s() - t0) * 1000 / n, readings / n);
+	printf("line %6zu B, %-15s %9.3f ms per judgement, %3ld readings\n", len, echo ? "screen confirms" : "no echo",
+	       (now_s() - t0) * 1000 / n, readings / n);
 	cmdx_free(cx);
 	free(line);
 }

@@ -767,7 +767,6 @@ test_csi_after_control_in_esc(void **state)
 	cmdx_free(cx);
 }
 
-
 /* ---- issue 15: every line the operator submits is judged and logged ----
  *
  * Table-driven: each case is a list of steps fed the way the proxy feeds
@@ -902,19 +901,18 @@ static const struct evasion evasions[] = {
          {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked9\x16\x15\r", 1}},
          1,
          {{0}}},
-        {"Ctrl-O accepts the line",
-         {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked10\x0f", 1}},
-         1,
-         {{0}}},
+        {"Ctrl-O accepts the line", {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked10\x0f", 1}}, 1, {{0}}},
         {"an Enter the target took as a character, erased into",
-         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_blX\x0f", 1}, {S_IN, "\x7f\x7f" "ocked11\r", 2}},
+         {{S_OUT, "$ "},
+          {S_IN, "touch /tmp/rt_blX\x0f", 1},
+          {S_IN,
+           "\x7f\x7f"
+           "ocked11\r",
+           2}},
          1,
          {{CMDX_EV_COMMAND, "touch /tmp/rt_blX", CMDX_F_FROM_KEYS, CMDX_R_NO_ECHO, 0}}},
         {"a continuation line typed without echo",
-         {{S_OUT, "$ "},
-          {S_IN, "touch /tmp/rt_bl\\\r", 1},
-          {S_OUT, "\r\n> "},
-          {S_IN, "ocked12\r", 2}},
+         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_bl\\\r", 1}, {S_OUT, "\r\n> "}, {S_IN, "ocked12\r", 2}},
          1,
          {{0}}},
         {"a password: judged, reported without its text",
@@ -976,7 +974,8 @@ run_evasion(const struct evasion *e)
 			fail_msg("%s: extra event type %d \"%s\" reasons %#x", e->name, ev.type,
 			         ev.text != NULL ? ev.text : "", ev.reasons);
 		if (ev.type != w->type || (ev.flags & w->flags) != w->flags || (ev.reasons & w->reasons) != w->reasons)
-			fail_msg("%s: event %d: type %d flags %#x reasons %#x \"%s\", want type %d flags %#x reasons %#x",
+			fail_msg("%s: event %d: type %d flags %#x reasons %#x \"%s\", want type %d flags %#x reasons "
+			         "%#x",
 			         e->name, k, ev.type, ev.flags, ev.reasons, ev.text != NULL ? ev.text : "", w->type,
 			         w->flags, w->reasons);
 		if (w->text != NULL && (ev.text == NULL || strcmp(ev.text, w->text) != 0))
@@ -1025,17 +1024,31 @@ test_tty_line(void **state)
 		const char *keys, *line;
 		unsigned res;
 	} cases[] = {
-	        {"abc\x7f" "d", "abd", 0},
+	        {"abc\x7f"
+	         "d",
+	         "abd", 0},
 	        {"abc\x08", "abc\x08", 0}, /* ^H is no erase by default */
 	        {"abc\x15xy", "xy", 0},
 	        {"rm -rf /tmp/\x17", "rm -rf /", 0},
 	        {"a b_c\x17", "a ", 0},
-	        {"a\x16\x7f" "b", "a\x7f" "b", 0},
-	        {"ab\x04\x7f\x7f" "c", "abc", TTYL_UNDERFLOW},
-	        {"\x7f" "x", "x", TTYL_UNDERFLOW},
+	        {"a\x16\x7f"
+	         "b",
+	         "a\x7f"
+	         "b",
+	         0},
+	        {"ab\x04\x7f\x7f"
+	         "c",
+	         "abc", TTYL_UNDERFLOW},
+	        {"\x7f"
+	         "x",
+	         "x", TTYL_UNDERFLOW},
 	        {"old\rnew", "new", 0},
-	        {"x\x03" "abc", "abc", 0},
-	        {"ab\x13" "c\x11", "abc", 0},
+	        {"x\x03"
+	         "abc",
+	         "abc", 0},
+	        {"ab\x13"
+	         "c\x11",
+	         "abc", 0},
 	        {"h\xc3\xa9\x7f", "h", 0},
 	        {"a\0b", "ab", 0},
 	};
@@ -1049,7 +1062,8 @@ test_tty_line(void **state)
 			n = 3; /* the NUL case */
 		unsigned res = cmdx_tty_line(&t, (const uint8_t *)cases[i].keys, n, &b);
 		if (strcmp(b.p, cases[i].line) != 0 || res != cases[i].res)
-			fail_msg("case %zu: \"%s\" res %u, want \"%s\" res %u", i, b.p, res, cases[i].line, cases[i].res);
+			fail_msg("case %zu: \"%s\" res %u, want \"%s\" res %u", i, b.p, res, cases[i].line,
+			         cases[i].res);
 	}
 	cmdx_sbuf_free(&b);
 }
@@ -1140,7 +1154,8 @@ fp_judge(void *arg, const char *text, size_t len, enum cmdx_witness w)
 	c->readings++;
 	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
 		if (regexec(&c->re[i], text, 0, NULL, 0) == 0) {
-			fprintf(stderr, "  false refusal by \"%s\" of \"%s\" (witness %d)\n", realistic_rules[i], text, w);
+			fprintf(stderr, "  false refusal by \"%s\" of \"%s\" (witness %d)\n", realistic_rules[i], text,
+			        w);
 			return 1;
 		}
 	return 0;

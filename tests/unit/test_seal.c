@@ -25,7 +25,8 @@ static const char uuid[] = "16751020-1525-49b0-910b-c7e9c3cae006";
 static void
 test_round_trip(void **state)
 {
-	uint8_t pub[SEAL_KEY_LEN], priv[SEAL_KEY_LEN], *blob = NULL, *pt = NULL, id[SEAL_KEY_ID_LEN], id2[SEAL_KEY_ID_LEN];
+	uint8_t pub[SEAL_KEY_LEN], priv[SEAL_KEY_LEN], *blob = NULL, *pt = NULL, id[SEAL_KEY_ID_LEN],
+	                                               id2[SEAL_KEY_ID_LEN];
 	size_t bloblen = 0, ptlen = 0;
 	const char *msg = "hunter2\x01\xff";
 
@@ -71,7 +72,8 @@ test_fresh_each_time(void **state)
 static void
 test_refusals(void **state)
 {
-	uint8_t pub[SEAL_KEY_LEN], priv[SEAL_KEY_LEN], pub2[SEAL_KEY_LEN], priv2[SEAL_KEY_LEN], *blob = NULL, *pt = NULL;
+	uint8_t pub[SEAL_KEY_LEN], priv[SEAL_KEY_LEN], pub2[SEAL_KEY_LEN], priv2[SEAL_KEY_LEN], *blob = NULL,
+	                                                                                        *pt = NULL;
 	uint8_t other_aad[sizeof(aad)];
 	size_t bloblen = 0, ptlen = 0;
 
