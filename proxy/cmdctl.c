@@ -687,6 +687,11 @@ block_line(struct chan *ch, char *buf, size_t pos, int64_t t, struct verdict *v,
 	 * if it was changed. */
 	buf[pos] = (char)cmdx_cancel_key(cc->cx);
 	cmdx_input(cc->cx, (const uint8_t *)buf + pos, 1, t);
+	/* The kill character (stty -isig seen) clears the line without ending
+	 * it: the target holds nothing of it any more, neither must the model,
+	 * or its keys would be read into every later line. */
+	if (cmdx_pending_len(cc->cx) > 0)
+		cmdx_cancel_line(cc->cx);
 	store_row(ch, &row);
 	audit_rule(ch, "command.block", "blocked", AUDIT_HIGH, v->block, row.text, "screen");
 	info("channel %u: command blocked by rule %lld", ch->num, (long long)v->block->id);
