@@ -830,6 +830,8 @@ proxy_input(struct cmdx *cx, const char *s, int64_t t)
 		if (cmdx_judge(cx, judge_pattern, &seen) == 1) {
 			uint8_t c = cmdx_cancel_key(cx);
 			assert_int_equal(cmdx_input(cx, &c, 1, t), 0);
+			if (cmdx_pending_len(cx) > 0) /* the kill character: as proxy/cmdctl.c */
+				cmdx_cancel_line(cx);
 			blocked++;
 			break; /* the rest of the write is dropped */
 		}
@@ -915,6 +917,16 @@ static const struct evasion evasions[] = {
          {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_bl\\\r", 1}, {S_OUT, "\r\n> "}, {S_IN, "ocked12\r", 2}},
          1,
          {{0}}},
+        {"interrupt disabled where seen: the kill character cancels, the next line is free",
+         {{S_OUT, "$ "},
+          {S_IN, "stty -isig\r", 1},
+          {S_OUT, "stty -isig\r\n$ "},
+          {S_IN, "touch /tmp/rt_blocked13\r", 2},
+          {S_IN, "ls\r", 3},
+          {S_OUT, "ls\r\nfile\r\n$ "}},
+         1,
+         {{CMDX_EV_COMMAND, "stty -isig", CMDX_F_TYPED_AGREES, 0, 0},
+          {CMDX_EV_COMMAND, "ls", CMDX_F_TYPED_AGREES, 0, 0}}},
         {"a password: judged, reported without its text",
          {{S_OUT, BP_ON "$ "},
           {S_IN, "sudo -k id\r", 1},
