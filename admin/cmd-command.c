@@ -295,7 +295,7 @@ command_json(sqlite3_stmt *s)
 			snprintf(z, sizeof(ts) - (size_t)(z - ts), ".%03lldZ", (long long)(ts_ms % 1000));
 	}
 	format_from(off, from, sizeof(from));
-	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:I,s:f,s:s,s:o,s:o,s:o,s:b,s:b,s:o,s:o}", "id",
+	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:I,s:f,s:s,s:o,s:o,s:o,s:b,s:b,s:o,s:o,s:o}", "id",
 	                 (json_int_t)sqlite3_column_int64(s, 0), "session", (json_int_t)sqlite3_column_int64(s, 1),
 	                 "session_uuid", col_text(s, 2), "channel", (json_int_t)sqlite3_column_int64(s, 3), "user",
 	                 col_text(s, 4), "asset", col_text(s, 5), "login", col_text(s, 6), "time", ts, "ts_ms",
@@ -303,26 +303,31 @@ command_json(sqlite3_stmt *s)
 	                 "command", col_text(s, 10), "source", col_text(s, 11), "confident", sqlite3_column_int(s, 12),
 	                 "truncated", sqlite3_column_int(s, 13), "action", col_text(s, 14), "rule",
 	                 sqlite3_column_type(s, 15) == SQLITE_NULL ? json_null()
-	                                                           : json_integer(sqlite3_column_int64(s, 15)));
+	                                                           : json_integer(sqlite3_column_int64(s, 15)),
+	                 "reason", col_text(s, 16));
 }
 
 int
 cmd_command_list(struct admin_ctx *ctx, int argc, char **argv)
 {
-	enum { O_SESSION, O_USER, O_ASSET, O_SINCE, O_UNTIL, O_GREP };
+	enum { O_SESSION, O_USER, O_ASSET, O_SINCE, O_UNTIL, O_GREP, O_UNCERTAIN };
 	static const struct admin_opt opts[] = {
-	        {"session", 1, 0},
-	        {"user", 1, 0},
-	        {"asset", 1, 0},
-	        {"since", 1, 0},
-	        {"until", 1, 0},
-	        {"grep", 1, 0},
-	        {0},
+	        {"session", 1, 0}, {"user", 1, 0}, {"asset", 1, 0},     {"since", 1, 0},
+	        {"until", 1, 0},   {"grep", 1, 0}, {"uncertain", 0, 0}, {0},
 	};
 	static const struct out_col cols[] = {
-	        {"id", "ID"},         {"time", "TIME"},   {"session", "SESSION"}, {"from", "FROM"},
-	        {"user", "USER"},     {"login", "LOGIN"}, {"asset", "ASSET"},     {"source", "SOURCE"},
-	        {"action", "ACTION"}, {"kind", "KIND"},   {"command", "COMMAND"},
+	        {"id", "ID"},
+	        {"time", "TIME"},
+	        {"session", "SESSION"},
+	        {"from", "FROM"},
+	        {"user", "USER"},
+	        {"login", "LOGIN"},
+	        {"asset", "ASSET"},
+	        {"source", "SOURCE"},
+	        {"action", "ACTION"},
+	        {"kind", "KIND"},
+	        {"reason", "UNCERTAIN BECAUSE"},
+	        {"command", "COMMAND"},
 	};
 	const struct admin_cmd *cmd = admin_cmd_by_run(cmd_command_list);
 	struct admin_args a;
@@ -370,11 +375,13 @@ cmd_command_list(struct admin_ctx *ctx, int argc, char **argv)
 	rc = sqlite3_prepare_v2(
 	        store_db(ctx->st),
 	        "SELECT c.id, c.session_id, s.uuid, c.channel, c.user, c.asset, c.login, c.ts_ms,"
-	        " c.offset_ms, c.kind, c.command, c.source, c.confident, c.truncated, c.action, c.rule_id"
+	        " c.offset_ms, c.kind, c.command, c.source, c.confident, c.truncated, c.action, c.rule_id, c.reason"
 	        " FROM commands c LEFT JOIN sessions s ON s.id = c.session_id"
 	        " WHERE (?1 = 0 OR c.session_id = ?1) AND (?2 IS NULL OR c.user = ?2)"
 	        " AND (?3 IS NULL OR c.asset = ?3) AND (?4 = 0 OR c.ts_ms >= ?4 * 1000)"
-	        " AND (?5 = 0 OR c.ts_ms < (?5 + 1) * 1000) ORDER BY c.ts_ms, c.id",
+	        " AND (?5 = 0 OR c.ts_ms < (?5 + 1) * 1000)"
+	        " AND (?6 = 0 OR (c.kind = 'command' AND (c.confident = 0 OR c.reason IS NOT NULL)))"
+	        " ORDER BY c.ts_ms, c.id",
 	        -1, &s, NULL);
 	if (rc != SQLITE_OK || (rows = json_array()) == NULL) {
 		admin_fail(ctx, "cannot read commands: %s", sqlite3_errmsg(store_db(ctx->st)));
@@ -387,6 +394,7 @@ cmd_command_list(struct admin_ctx *ctx, int argc, char **argv)
 		sqlite3_bind_text(s, 3, a.val[O_ASSET], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, since);
 	sqlite3_bind_int64(s, 5, until);
+	sqlite3_bind_int(s, 6, a.set[O_UNCERTAIN] ? 1 : 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(s, 10);
 

@@ -106,6 +106,12 @@ const struct admin_cmd admin_commands[] = {
 	{"watch", cmd_watch, AU | OP, 1, "SESSION [--from start|now]", "follow a live session read-only (role shell over SSH)",
 	 "  --from start|now    replay from the beginning, or show only what comes next (default now)\n"},
 	{"verify", cmd_verify, AU | OP, 1, "SESSION", "verify a recording's hash chain against the session row", NULL},
+	{"reveal", cmd_reveal, AU, 1, "SESSION --reason TEXT [--channel N] [--auditor NAME]",
+	 "show the input typed without echo at a prompt for a secret, sealed in a recording (auditors; audited)",
+	 "  --reason TEXT       why (kept in the recording.reveal audit event), required\n"
+	 "  --channel N         only this channel\n"
+	 "  --auditor NAME      on the bastion's command line: the auditor account doing it; its password\n"
+	 "                      and a TOTP code are read from the terminal (or two lines of standard input)\n"},
 	{"cmdrule add", cmd_cmdrule_add, SA, 1,
 	 "--pattern REGEX --action block|alert [--user U | --group G] [--asset A | --asset-group AG] [--priority N]",
 	 "add a command rule (block or alert on commands matching a POSIX extended regex)",
@@ -119,13 +125,15 @@ const struct admin_cmd admin_commands[] = {
 	{"cmdrule list", cmd_cmdrule_list, SA | AU, 1, "", "list command rules in decision order", NULL},
 	{"cmdrule remove", cmd_cmdrule_remove, SA, 1, "ID", "remove a command rule", NULL},
 	{"command list", cmd_command_list, SA | AU | OP, 1,
-	 "[--session ID] [--user U] [--asset A] [--since T] [--until T] [--grep REGEX]",
+	 "[--session ID] [--user U] [--asset A] [--since T] [--until T] [--grep REGEX] [--uncertain]",
 	 "list the commands of sessions (exec and interactive)",
 	 "  --session ID        only this session (ID from 'session list')\n"
 	 "  --user U            only commands of user U\n"
 	 "  --asset A           only commands on asset A\n"
 	 "  --since T, --until T  ISO 8601 times (UTC unless an offset is given), inclusive\n"
 	 "  --grep REGEX        only commands matching this POSIX extended regex\n"
+	 "  --uncertain         only commands whose text is not certain (typed without echo, in the\n"
+	 "                      alternate screen ...: the reason column says why)\n"
 	 "  The FROM column is the offset in the session: gatehouse-play SESSION --from FROM\n"},
 };
 /* clang-format on */

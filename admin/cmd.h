@@ -123,6 +123,7 @@ int cmd_cmdrule_add(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_cmdrule_list(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_cmdrule_remove(struct admin_ctx *ctx, int argc, char **argv);
 int cmd_command_list(struct admin_ctx *ctx, int argc, char **argv);
+int cmd_reveal(struct admin_ctx *ctx, int argc, char **argv);
 
 /* ---- helpers for commands (admin/util.c) ------------------------------ */
 

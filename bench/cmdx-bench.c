@@ -14,7 +14,7 @@
  *
  * Build and run from the repository root:
  *   cc -O2 -D_GNU_SOURCE -Wno-unused-parameter -I. bench/cmdx-bench.c recorder/cmdextract.c recorder/cmdx-*.c \
- *      $(pkg-config --cflags --libs vterm) -o build/cmdx-bench
+ *      recorder/redact.c recorder/vtguard.c $(pkg-config --cflags --libs vterm) -o build/cmdx-bench
  *   build/cmdx-bench [MB]        (default 200 MB for the fast cases)
  */
 #include <stdint.h>

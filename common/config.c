@@ -122,8 +122,7 @@ static const struct config_key config_keys[] = {
          "When a session cannot be recorded: 'closed' ends it, 'open' lets it run unrecorded (audited).",
          OFF(recording_fail_open)},
         {"record_unechoed_input", KEY_BOOL, 0, 0, NULL, "no",
-         "Record input typed without echo (passwords at sudo/ssh prompts on targets) as typed; 'no' stores only its "
-         "length.",
+         "Record passwords typed without echo at sudo/ssh prompts on targets in plain; 'no' seals them for 'reveal'.",
          OFF(record_unechoed_input)},
         {"audit_failure", KEY_ENUM, 0, 0, failure_words, "closed",
          "When an audit event cannot be written: 'closed' refuses the action, 'open' continues.", OFF(audit_fail_open)},

@@ -47,7 +47,7 @@ struct gh_config {
 	int target_connect_timeout; /* seconds */
 	/* recording and audit */
 	int recording_fail_open;   /* recording_failure = closed | open */
-	int record_unechoed_input; /* record_unechoed_input = no: input typed without echo is stored as its length */
+	int record_unechoed_input; /* no: input typed without echo at a prompt for a secret is sealed (recfilter.c) */
 	int audit_fail_open;       /* audit_failure = closed | open */
 	char *audit_jsonl;         /* path of a JSON-lines copy of audit events, "" = off */
 	int audit_syslog;          /* send audit events to syslog */

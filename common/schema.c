@@ -226,6 +226,25 @@ static const char migration_7[] = "ALTER TABLE users ADD COLUMN failed_at INTEGE
                                   "UPDATE users SET enrol_until = CAST(strftime('%s','now') AS INTEGER) + 259200"
                                   " WHERE totp_secret IS NULL AND removed = 0;";
 
+/* Version 8: command control and sealed input (issue 15, finding 4).
+ * commands.reason says why a command's text is not certain (typed without
+ * echo, inside the alternate screen, ...; NULL when it is). seal_keys holds
+ * the X25519 keypairs that unechoed input at a prompt for a secret is
+ * sealed to in the recordings (common/seal.h): the public key in clear, the
+ * private key sealed with the master key (AAD: this table and the row id).
+ * The newest key not retired is the one in use; old ones stay to open old
+ * recordings. The key itself is made by `gatehouse-admin init` and, for a
+ * database upgraded to this version, by gatehoused at start-up (a migration
+ * has no master key). Plain SQL for PostgreSQL too (BYTEA for BLOB). */
+static const char migration_8[] = "ALTER TABLE commands ADD COLUMN reason TEXT;"
+                                  "CREATE TABLE seal_keys ("
+                                  " id INTEGER PRIMARY KEY,"
+                                  " key_id TEXT NOT NULL UNIQUE,"
+                                  " public_key BLOB NOT NULL,"
+                                  " private_sealed BLOB,"
+                                  " created INTEGER NOT NULL,"
+                                  " retired INTEGER NOT NULL DEFAULT 0);";
+
 const char *const schema_migrations[] = {migration_1, migration_2, migration_3, migration_4,
-                                         migration_5, migration_6, migration_7};
+                                         migration_5, migration_6, migration_7, migration_8};
 const size_t schema_migrations_count = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

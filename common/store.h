@@ -189,4 +189,25 @@ int store_grant_list(struct store *st, int64_t user_id, int64_t asset_id, struct
 void store_grant_list_free(struct grant_rule *list, size_t n);
 int store_grant_remove(struct store *st, int64_t id);
 
+/* ---- recording-seal keys (common/store-seal.c, common/seal.h) ---- */
+
+struct seal_key_rec {
+	int64_t id;
+	char key_id[17];        /* hex of the 8-byte key id */
+	uint8_t public_key[32]; /* X25519 */
+	int64_t created;
+};
+/* The key pair in use: the newest not retired. ERR_NOTFOUND when none. */
+int store_seal_current(struct store *st, struct seal_key_rec *out);
+/* Make a new key pair and store it, the private key sealed with the master
+ * key (AAD "seal_keys", row id), in the caller's transaction if one is open.
+ * The caller audits. */
+int store_seal_create(struct store *st, const struct secret_key *key, struct seal_key_rec *out);
+/* Make one when there is none (a new data directory, a database upgraded
+ * to schema 8); *created says whether it did. */
+int store_seal_ensure(struct store *st, const struct secret_key *key, struct seal_key_rec *out, int *created);
+/* The private key of the pair named by key_id (hex); ERR_NOTFOUND when
+ * unknown, ERR_CRYPTO when its sealed copy does not open. Wipe priv. */
+int store_seal_private(struct store *st, const struct secret_key *key, const char *key_id, uint8_t priv[32]);
+
 #endif

@@ -14,6 +14,7 @@ struct chan_info {
 	int cols, rows; /* first size */
 	int resizes;
 	uint64_t out_bytes, in_bytes, redacted;
+	uint64_t sealed; /* bytes of input sealed to the recording-seal key (shown only by reveal) */
 	int has_exit;
 	uint32_t exit_status;
 	char line[256]; /* the input line being typed (for the command list) */

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/seal.h"
 #include "common/store.h"
 #include "common/timeutil.h"
 #include "player/play.h"
@@ -300,6 +301,20 @@ scan_recording(const char *path, struct scan *sc)
 				c->nline += 10;
 			}
 			break;
+		case REC_INPUT_SEALED:
+			/* Typed without echo after a prompt for a secret: only an
+			 * auditor's `gatehouse-admin reveal` opens it; the player
+			 * shows its length. */
+			if (rec.len >= SEAL_OVERHEAD) {
+				char tag[48];
+				int tl = snprintf(tag, sizeof(tag), "[sealed: %zu bytes]", rec.len - SEAL_OVERHEAD);
+				c->sealed += rec.len - SEAL_OVERHEAD;
+				if (c->pty && tl > 0 && c->nline + (size_t)tl <= sizeof(c->line)) {
+					memcpy(c->line + c->nline, tag, (size_t)tl);
+					c->nline += (size_t)tl;
+				}
+			}
+			break;
 		case REC_EXIT_STATUS:
 			c->has_exit = 1;
 			c->exit_status = (uint32_t)rec.data[0] << 24 | (uint32_t)rec.data[1] << 16 |
@@ -396,6 +411,8 @@ play_info(const struct play_session *s, FILE *out)
 		fprintf(out, " out %llu in %llu", (unsigned long long)c->out_bytes, (unsigned long long)c->in_bytes);
 		if (c->redacted)
 			fprintf(out, " redacted %llu", (unsigned long long)c->redacted);
+		if (c->sealed)
+			fprintf(out, " sealed %llu", (unsigned long long)c->sealed);
 		if (c->has_exit)
 			fprintf(out, " exit %u", c->exit_status);
 		if (cmd != NULL)

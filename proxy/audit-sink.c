@@ -291,6 +291,8 @@ audit_sink_command(const struct audit_sink_command *c)
 	              c->rule_id != 0 ? json_integer(c->rule_id) : json_null());
 	if (j == NULL)
 		return;
+	if (c->reason != NULL && c->reason[0] != '\0')
+		json_object_set_new(j, "reason", json_string(c->reason));
 	line = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (line == NULL)

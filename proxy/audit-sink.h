@@ -39,6 +39,7 @@ struct audit_sink_command {
 	int confident, truncated;
 	const char *action; /* allowed, blocked, alerted */
 	int64_t rule_id;    /* 0 = none */
+	const char *reason; /* why the text is not certain, NULL = none */
 };
 void audit_sink_command(const struct audit_sink_command *cmd);
 

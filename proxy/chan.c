@@ -324,6 +324,7 @@ chan_free(struct chan *ch)
 	menu_free(ch->menu);
 	xfer_end(ch);
 	role_shell_free(ch->shell);
+	cmdctl_close(ch);
 	cmdctl_chan_free(ch->cmd);
 	recfilter_close(ch);
 	if (ch->up != NULL)

@@ -50,11 +50,12 @@ struct cmdctl_chan {
 struct cmd_row {
 	int64_t t_us;
 	const char *text;
-	const char *source; /* "exec" or "screen" */
+	const char *source; /* "exec" or "screen" (any interactive terminal) */
 	const char *kind;   /* "command", "fullscreen_enter", "fullscreen_leave" */
 	int confident, truncated;
 	const char *action; /* "allowed", "blocked", "alerted" */
 	int64_t rule_id;    /* 0 = none */
+	const char *reason; /* why the text is not certain (cmdx_reasons_text), NULL = none */
 };
 
 static int64_t
@@ -272,8 +273,8 @@ store_row(struct chan *ch, const struct cmd_row *row)
 	rc = sqlite3_prepare_v2(
 	        store_db(c->st),
 	        "INSERT INTO commands (session_id, channel, user, asset, login, ts_ms, offset_ms, command,"
-	        " source, confident, truncated, action, rule_id, kind)"
-	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        " source, confident, truncated, action, rule_id, kind, reason)"
+	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -294,6 +295,10 @@ store_row(struct chan *ch, const struct cmd_row *row)
 	else
 		sqlite3_bind_null(s, 13);
 	sqlite3_bind_text(s, 14, row->kind, -1, SQLITE_STATIC);
+	if (row->reason != NULL && row->reason[0] != '\0')
+		sqlite3_bind_text(s, 15, row->reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 15);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
@@ -318,6 +323,7 @@ out:
 	ex.truncated = row->truncated;
 	ex.action = row->action;
 	ex.rule_id = row->rule_id;
+	ex.reason = row->reason;
 	audit_sink_command(&ex);
 	free(text);
 }
@@ -453,6 +459,23 @@ cmdctl_resize(struct chan *ch)
 		cmdx_resize(cc->cx, clamp(ch->cols, 2, CMDCTL_MAX_COLS), clamp(ch->rows, 2, CMDCTL_MAX_ROWS));
 }
 
+/* The rule a tag names (cmdx_tag_line), NULL when it is gone. */
+static const struct cmd_rule *
+rule_by_id(const struct cmdctl_chan *cc, int64_t id)
+{
+	for (size_t i = 0; i < cc->nrules; i++)
+		if (cc->rules[i].id == id)
+			return &cc->rules[i];
+	return NULL;
+}
+
+/* A secret line's stand-in text: its length, never its bytes. */
+static void
+secret_text(size_t len, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "[secret input: %zu bytes, sealed in the recording]", len);
+}
+
 /* Store every event the extractor has ready. */
 static void
 drain_events(struct chan *ch)
@@ -463,33 +486,54 @@ drain_events(struct chan *ch)
 	while (cmdx_next(cc->cx, &ev) == 0) {
 		struct cmd_row row = {.t_us = ev.t_us, .source = "screen", .action = "allowed"};
 		const struct cmd_rule *rule = NULL;
+		char reason[CMDX_REASONS_MAX], stand_in[96];
 
+		cmdx_reasons_text(ev.reasons, reason, sizeof(reason));
+		row.reason = reason;
 		if (ev.type == CMDX_EV_COMMAND) {
 			row.kind = "command";
 			row.text = ev.text;
-			row.confident = (ev.flags & CMDX_F_TYPED_AGREES) != 0;
+			row.confident =
+			        (ev.flags & CMDX_F_TYPED_AGREES) && !(ev.flags & CMDX_F_FROM_KEYS) && ev.reasons == 0;
 			row.truncated = (ev.flags & CMDX_F_TRUNCATED) != 0;
 			if ((rule = match(cc, ev.text)) != NULL) {
 				row.rule_id = rule->id;
 				row.action = "alerted";
 			}
-			free(cc->last_cmd);
-			cc->last_cmd = ev.text != NULL ? strdup(ev.text) : NULL;
+			/* the full-screen markers name the program, not a line typed in it */
+			if (!(ev.reasons & CMDX_R_ALT_SCREEN)) {
+				free(cc->last_cmd);
+				cc->last_cmd = ev.text != NULL ? strdup(ev.text) : NULL;
+			}
+		} else if (ev.type == CMDX_EV_SECRET_LINE) {
+			/* Typed without echo after a prompt for a secret: the text is
+			 * sealed in the recording (gatehouse-admin reveal), here only
+			 * its length. It was judged at its Enter like any line; an
+			 * alert rule it matched then came back as the tag. */
+			secret_text(ev.len, stand_in, sizeof(stand_in));
+			row.kind = "command";
+			row.text = stand_in;
+			row.confident = 0;
+			if (ev.tag != 0 && (rule = rule_by_id(cc, ev.tag)) != NULL) {
+				row.rule_id = rule->id;
+				row.action = "alerted";
+			}
 		} else {
 			/* Full-screen programs: a marker row naming the command that
 			 * most likely started the program (the last one accepted). */
 			row.kind = ev.type == CMDX_EV_FULLSCREEN_ENTER ? "fullscreen_enter" : "fullscreen_leave";
 			row.text = cc->last_cmd != NULL ? cc->last_cmd : "";
 			row.confident = 0;
+			row.reason = NULL;
 		}
 		store_row(ch, &row);
 		if (rule != NULL && !rule->block)
-			audit_rule(ch, "command.alert", "ok", AUDIT_HIGH, rule, ev.text, "screen");
+			audit_rule(ch, "command.alert", "ok", AUDIT_HIGH, rule, row.text, "screen");
 		else if (rule != NULL)
 			/* A block rule matches a line that reached the shell: the
 			 * check at Enter saw another text (type-ahead the screen had
 			 * not shown yet, ...). Say so loudly. */
-			audit_rule(ch, "command.alert", "block-missed", AUDIT_CRITICAL, rule, ev.text, "screen");
+			audit_rule(ch, "command.alert", "block-missed", AUDIT_CRITICAL, rule, row.text, "screen");
 		cmdx_event_clear(&ev);
 	}
 }
@@ -524,46 +568,58 @@ tell_operator(struct chan *ch, const char *message)
 		ch->down_dead = 1;
 }
 
-/* The line an Enter would submit now: the first block rule it matches,
- * tested on the screen's text and, for a line editor's line, on the typed
- * keys (they differ with type-ahead, and a shell runs what was typed). */
-static const struct cmd_rule *
-check_pending(struct cmdctl_chan *cc, char **text, int *confident)
+/* What a judge of one pending line collects over the texts the extractor
+ * offers (cmdx_judge). */
+struct verdict {
+	const struct cmdctl_chan *cc;
+	const struct cmd_rule *block; /* the block rule that decided, NULL = none */
+	const struct cmd_rule *alert; /* the first alert rule any text matched */
+	char *text;                   /* the text the block rule matched */
+	enum cmdx_witness witness;    /* where that text came from */
+};
+
+static int
+judge_text(void *arg, const char *text, size_t len, enum cmdx_witness w)
 {
-	const struct cmd_rule *rule = NULL;
-	char *screen = NULL, *typed = NULL;
+	struct verdict *v = arg;
+	const struct cmd_rule *rule;
 
-	*text = NULL;
-	*confident = 0;
-	if (cmdx_pending_command(cc->cx, &screen) != 0)
-		screen = NULL;
-	if (screen != NULL && screen[0] == '\0') { /* nothing shown: nothing to judge */
-		free(screen);
-		screen = NULL;
+	/* per text, the first matching rule in decision order decides */
+	if ((rule = match(v->cc, text)) == NULL)
+		return 0;
+	if (!rule->block) {
+		if (v->alert == NULL)
+			v->alert = rule;
+		return 0;
 	}
-	/* The keys are a witness only for a line editor's line: typed to a
-	 * password prompt they are a secret that never reached the screen and
-	 * must not be matched, stored or audited. */
-	if (!cmdx_pending_editor(cc->cx) || cmdx_pending_typed(cc->cx, &typed) != 0)
-		typed = NULL;
-	rule = match(cc, screen);
-	if (rule == NULL || !rule->block) {
-		const struct cmd_rule *r2 = match(cc, typed);
+	v->block = rule;
+	v->witness = w;
+	v->text = strndup(text, len);
+	return 1;
+}
 
-		if (r2 != NULL && r2->block) {
-			rule = r2;
-			*text = typed;
-			typed = NULL;
-		}
+static void
+verdict_clear(struct verdict *v)
+{
+	/* the texts may be a secret typed at a prompt */
+	if (v->text != NULL)
+		explicit_bzero(v->text, strlen(v->text));
+	free(v->text);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Where the text a block rule matched came from, for the row. */
+static const char *
+witness_reason(enum cmdx_witness w, int confident)
+{
+	switch (w) {
+	case CMDX_W_SCREEN: return confident ? NULL : "matched on the line as shown (the keys give another text)";
+	case CMDX_W_EDITOR: return "matched on the typed keys (readline's reading)";
+	case CMDX_W_TTY: return "matched on the typed keys (the terminal's line discipline)";
+	case CMDX_W_GUESS: break;
 	}
-	if (rule != NULL && rule->block && *text == NULL) {
-		*confident = typed != NULL && strcmp(typed, screen) == 0;
-		*text = screen;
-		screen = NULL;
-	}
-	free(screen);
-	free(typed);
-	return rule != NULL && rule->block ? rule : NULL;
+	return "matched on another reading of the typed keys (other erase or kill characters, a line that may not "
+	       "have ended)";
 }
 
 /* Read the rules again when they are old; on failure keep the ones we have. */
@@ -589,59 +645,122 @@ maybe_reload(struct chan *ch, struct cmdctl_chan *cc)
 	cc->has_block = fresh.has_block;
 }
 
+/* The line the byte at buf[pos] may submit is blocked: the operator is told
+ * why, the target gets the cancel key instead (the line is dropped there),
+ * nothing after it goes out, and the block is logged and audited. Returns
+ * the new length of buf. */
+static size_t
+block_line(struct chan *ch, char *buf, size_t pos, int64_t t, struct verdict *v, int secret, size_t typed_len)
+{
+	struct cmdctl_chan *cc = ch->cmd;
+	char msg[300], stand_in[96], reason[CMDX_REASONS_MAX + 160];
+	const char *wr;
+	struct cmd_row row = {.t_us = t,
+	                      .text = v->text,
+	                      .source = "screen",
+	                      .kind = "command",
+	                      .action = "blocked",
+	                      .rule_id = v->block->id};
+
+	/* Confident: matched on the screen, and the keys alone give the same
+	 * text (they were offered after the screen, so ask). */
+	if (!secret && v->witness == CMDX_W_SCREEN) {
+		char *typed = NULL;
+		row.confident = cmdx_pending_typed(cc->cx, &typed) == 0 && typed != NULL && v->text != NULL &&
+		                strcmp(typed, v->text) == 0;
+		free(typed);
+	}
+	wr = witness_reason(v->witness, row.confident);
+	if (secret) {
+		/* the text of a secret is never stored, audited or shown */
+		secret_text(typed_len, stand_in, sizeof(stand_in));
+		row.text = stand_in;
+	}
+	snprintf(reason, sizeof(reason), "%s%s%s", secret ? "typed without echo after a prompt for a secret" : "",
+	         secret && wr != NULL ? "; " : "", wr != NULL ? wr : "");
+	row.reason = reason;
+	blocked_message(v->block, msg, sizeof(msg));
+	tell_operator(ch, msg);
+	/* Ctrl-C makes the shell abandon the half-typed line and print a
+	 * fresh prompt, even when the line wrapped (a redraw after Ctrl-U
+	 * would move up over our message); the interrupt character stty set,
+	 * if it was changed. */
+	buf[pos] = (char)cmdx_cancel_key(cc->cx);
+	cmdx_input(cc->cx, (const uint8_t *)buf + pos, 1, t);
+	/* The kill character (stty -isig seen) clears the line without ending
+	 * it: the target holds nothing of it any more, neither must the model,
+	 * or its keys would be read into every later line. */
+	if (cmdx_pending_len(cc->cx) > 0)
+		cmdx_cancel_line(cc->cx);
+	store_row(ch, &row);
+	audit_rule(ch, "command.block", "blocked", AUDIT_HIGH, v->block, row.text, "screen");
+	info("channel %u: command blocked by rule %lld", ch->num, (long long)v->block->id);
+	if (ch->c->rec != NULL)
+		rec_write(ch->c->rec, REC_MARK, ch->num, msg, strlen(msg));
+	return pos + 1;
+}
+
 size_t
 cmdctl_input(struct chan *ch, char *buf, size_t len)
 {
 	struct cmdctl_chan *cc = ch->cmd;
-	const struct cmd_rule *rule;
 	int64_t t;
 	size_t pos = 0, off;
-	char *text = NULL, msg[300];
-	int confident;
 
 	if (cc == NULL || cc->cx == NULL)
 		return len;
 	t = now_us();
 	while (pos < len) {
+		struct verdict v = {.cc = cc};
+		int secret;
+
 		off = cmdx_input_enter_offset(cc->cx, (const uint8_t *)buf + pos, len - pos);
 		cmdx_input(cc->cx, (const uint8_t *)buf + pos, off, t);
 		pos += off;
 		if (pos >= len)
 			break;
 		maybe_reload(ch, cc);
-		if (!cc->has_block || (rule = check_pending(cc, &text, &confident)) == NULL) {
-			cmdx_input(cc->cx, (const uint8_t *)buf + pos, 1, t);
-			pos++;
-			continue;
+		/* buf[pos] may submit a line: every text it may be is judged,
+		 * whatever the terminal shows (docs/command-control.md, "What it
+		 * promises"). A secret line is judged too, but never stored. */
+		secret = cc->nrules > 0 && cmdx_pending_secret(cc->cx);
+		if (cc->nrules > 0 && (cc->has_block || secret))
+			cmdx_judge(cc->cx, judge_text, &v);
+		if (v.block != NULL) {
+			len = block_line(ch, buf, pos, t, &v, secret, cmdx_pending_len(cc->cx));
+			verdict_clear(&v);
+			break;
 		}
-		/* Blocked: the Enter never reaches the target, nor anything
-		 * typed after it. Ctrl-C makes the shell abandon the half-typed
-		 * line and print a fresh prompt, even when the line wrapped (a
-		 * redraw after Ctrl-U would move up over our message). */
-		struct cmd_row row = {.t_us = t,
-		                      .text = text,
-		                      .source = "screen",
-		                      .kind = "command",
-		                      .confident = confident,
-		                      .action = "blocked",
-		                      .rule_id = rule->id};
-
-		blocked_message(rule, msg, sizeof(msg));
-		tell_operator(ch, msg);
-		buf[pos] = 0x03;
+		if (secret && v.alert != NULL)
+			cmdx_tag_line(cc->cx, v.alert->id);
+		verdict_clear(&v);
 		cmdx_input(cc->cx, (const uint8_t *)buf + pos, 1, t);
-		len = pos + 1;
-		store_row(ch, &row);
-		audit_rule(ch, "command.block", "blocked", AUDIT_HIGH, rule, text, "screen");
-		info("channel %u: command blocked by rule %lld", ch->num, (long long)rule->id);
-		if (ch->c->rec != NULL)
-			rec_write(ch->c->rec, REC_MARK, ch->num, msg, strlen(msg));
-		free(text);
-		text = NULL;
-		break;
+		pos++;
 	}
 	drain_events(ch);
 	return len;
+}
+
+void
+cmdctl_tick(struct chan *ch)
+{
+	struct cmdctl_chan *cc = ch->cmd;
+
+	if (cc == NULL || cc->cx == NULL)
+		return;
+	cmdx_tick(cc->cx, now_us());
+	drain_events(ch);
+}
+
+void
+cmdctl_close(struct chan *ch)
+{
+	struct cmdctl_chan *cc = ch->cmd;
+
+	if (cc == NULL || cc->cx == NULL)
+		return;
+	cmdx_finish(cc->cx);
+	drain_events(ch);
 }
 
 void

@@ -3,10 +3,12 @@
  * exec channels: the command string is logged exactly (source 'exec') and
  * checked against the command rules before the exec request is sent.
  * pty shell channels: both byte streams feed a command extractor
- * (recorder/cmdextract.h); every accepted line becomes a `commands` row
- * (source 'screen'), and an Enter that would submit a line matching a block
- * rule is held back: the target gets Ctrl-C instead (bash abandons the line
- * and prints a fresh prompt) and the operator one line saying why.
+ * (recorder/cmdextract.h); every line the operator submits becomes a
+ * `commands` row (source 'screen'; from the typed keys, with the reason,
+ * when the screen never showed it), and a byte that may submit a line is
+ * held back when any reading of that line matches a block rule: the target
+ * gets Ctrl-C instead (the shell abandons the line and prints a fresh
+ * prompt) and the operator one line saying why.
  *
  * Rules (`cmdrules`) are read when a channel starts, and again at an Enter
  * of an interactive channel when they are older than 5 s. The first
@@ -44,6 +46,11 @@ void cmdctl_shell_start(struct chan *ch);
 size_t cmdctl_input(struct chan *ch, char *buf, size_t len);
 /* Target bytes read by the pump for the operator. */
 void cmdctl_output(struct chan *ch, const char *buf, size_t len);
+/* Every pass of the loop: lines the screen never confirmed are logged from
+ * their keys once they waited a few seconds. */
+void cmdctl_tick(struct chan *ch);
+/* The channel ends: log the lines still waiting (before cmdctl_chan_free). */
+void cmdctl_close(struct chan *ch);
 /* The operator's window changed (ch->cols, ch->rows). */
 void cmdctl_resize(struct chan *ch);
 

@@ -34,6 +34,7 @@
 #include "proxy/algorithms.h"
 #include "proxy/audit-sink.h"
 #include "proxy/chan.h"
+#include "proxy/cmdctl.h"
 #include "proxy/hashgate.h"
 #include "proxy/kill.h"
 #include "proxy/preauth.h"
@@ -1122,6 +1123,10 @@ conn_serve(ssh_bind bind, int fd, const struct gh_config *cfg, const char *datad
 	run(c);
 	status = 0;
 out:
+	/* Lines still waiting for their echo are logged while the session is
+	 * open (chan_free would do it after the session row is closed). */
+	for (struct chan *ch = c->chans; ch != NULL; ch = ch->next)
+		cmdctl_close(ch);
 	if (c->user != NULL)
 		end_session(c);
 	for (struct chan *ch = c->chans, *next; ch != NULL; ch = next) {

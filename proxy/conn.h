@@ -90,6 +90,8 @@ struct conn {
 	uint64_t rec_frames;     /* for the row and the session.end audit event */
 	uint64_t rec_bytes;
 	int64_t session_start_us; /* wall clock when the session began: origin of command offsets (cmdctl.c) */
+	uint8_t seal_pub[32];     /* the recording-seal public key (recfilter.c), once loaded */
+	int seal_state;           /* 0 not loaded yet, 1 loaded, -1 none: secrets recorded as their length */
 
 	/* shutdown */
 	int64_t shutdown_deadline_ms; /* 0 = none */

@@ -302,6 +302,7 @@ pump_chan(struct chan *ch)
 	ch->more_pending = 0;
 	if ((r = recfilter_tick(ch)) != 0 && conn_rec_failed(c, r) != 0)
 		return r;
+	cmdctl_tick(ch);
 	/* operator -> target */
 	in.src = ch->down;
 	in.dst = (ch->up_dead || ch->up_eof_sent || ch->up_close_rcvd) ? NULL : ch->up;

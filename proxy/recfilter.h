@@ -1,8 +1,10 @@
 /* The recording of a pty channel's data through the unechoed-input
- * redaction filter (recorder/redact.h): what the operator types while the
- * target does not echo it is recorded as its length only, unless
- * record_unechoed_input = yes. The pump calls these instead of rec_write;
- * channels without a pty are recorded as they are. */
+ * filter (recorder/redact.h): what the operator types without echo after a
+ * prompt for a secret is sealed to the recording-seal key (REC_INPUT_SEALED,
+ * opened only by an auditor's `reveal`), other unechoed input is recorded
+ * as typed, and with record_unechoed_input = yes everything is. The pump
+ * calls these instead of rec_write; channels without a pty are recorded as
+ * they are. */
 #ifndef GH_PROXY_RECFILTER_H
 #define GH_PROXY_RECFILTER_H
 

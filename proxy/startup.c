@@ -16,6 +16,7 @@
 #include <libssh/libssh.h>
 #include <sqlite3.h>
 
+#include "common/audit.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/privdrop.h"
@@ -136,6 +137,40 @@ check_recordings(const char *datadir, char *msg, size_t msglen)
 	return 0;
 }
 
+/* The recording-seal key pair (common/seal.h): `gatehouse-admin init`
+ * makes it; a data directory from before schema version 8 gets it here, on
+ * the first start after the upgrade (a migration has no master key). */
+static int
+ensure_seal_key(struct store *st, const struct secret_key *mk, char *msg, size_t msglen)
+{
+	struct seal_key_rec k;
+	struct audit_event ev;
+	char detail[96];
+	int created = 0, r;
+
+	if ((r = store_seal_ensure(st, mk, &k, &created)) != 0) {
+		snprintf(msg, msglen, "cannot make the recording-seal key: %s", gh_strerror(r));
+		return r;
+	}
+	if (!created)
+		return 0;
+	snprintf(detail, sizeof(detail), "{\"key_id\":\"%s\"}", k.key_id);
+	memset(&ev, 0, sizeof(ev));
+	ev.actor = "system";
+	ev.source = "gatehoused";
+	ev.type = "seal.key_create";
+	ev.object = "seal_key";
+	ev.result = "ok";
+	ev.importance = AUDIT_NOTICE;
+	ev.detail = detail;
+	if ((r = audit_append(st, &ev, NULL)) != 0) {
+		snprintf(msg, msglen, "cannot audit the new recording-seal key: %s", gh_strerror(r));
+		return r;
+	}
+	info("made the recording-seal key %s", k.key_id);
+	return 0;
+}
+
 static int
 check_data(const char *datadir, int rec_fail_open, char *msg, size_t msglen)
 {
@@ -163,13 +198,17 @@ check_data(const char *datadir, int rec_fail_open, char *msg, size_t msglen)
 		store_close(st);
 		return r;
 	}
-	store_close(st);
 	snprintf(path, sizeof(path), "%s/%s", datadir, STARTUP_MASTER_KEY);
 	if ((r = secret_key_load(path, &mk)) != 0) {
 		snprintf(msg, msglen, "cannot load the master key %s: %s", path, gh_strerror(r));
+		store_close(st);
 		return r;
 	}
+	r = ensure_seal_key(st, mk, msg, msglen);
 	secret_key_free(mk);
+	store_close(st);
+	if (r != 0)
+		return r;
 	if ((r = check_recordings(datadir, msg, msglen)) != 0 && rec_fail_open) {
 		/* The administrator chose to let sessions run unrecorded rather
 		 * than refuse them: say it loudly, but start. */

@@ -15,17 +15,20 @@
  *    by the line editor. Without them (old shells, REPLs, programs) a line is
  *    taken when its echo is followed by a newline.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "recorder/cmdx-int.h"
+#include "recorder/redact.h"
 #include "recorder/vtguard.h"
 
 /* ---- events ---- */
 
 int
-cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *text, size_t len, unsigned flags)
+cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *text, size_t len, unsigned flags,
+                unsigned reasons, int64_t tag)
 {
 	struct cmdx_event *e;
 
@@ -41,6 +44,8 @@ cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *tex
 	e->text = text;
 	e->len = len;
 	e->flags = flags;
+	e->reasons = reasons;
+	e->tag = tag;
 	cx->ev_count++;
 	return 0;
 }
@@ -50,14 +55,36 @@ cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *tex
 void
 cmdx_line_reset(struct line *l)
 {
-	struct sbuf typed = l->typed;
+	struct sbuf typed = l->typed, raw = l->raw;
 
 	free(l->prompt);
+	/* the keys may be a password typed at a prompt */
+	if (typed.p != NULL)
+		explicit_bzero(typed.p, typed.len);
+	if (raw.p != NULL)
+		explicit_bzero(raw.p, raw.len);
 	cmdx_sbuf_reset(&typed);
+	cmdx_sbuf_reset(&raw);
 	memset(l, 0, sizeof(*l));
 	l->typed = typed;
+	l->raw = raw;
 	l->known = 1;
 	l->anchor = NO_ANCHOR;
+}
+
+void
+cmdx_line_switch_screen(struct line *l)
+{
+	free(l->prompt);
+	l->prompt = NULL;
+	l->anchor = NO_ANCHOR;
+	if (l->typed.p != NULL)
+		explicit_bzero(l->typed.p, l->typed.len);
+	cmdx_sbuf_reset(&l->typed);
+	l->pos = 0;
+	l->known = 1;
+	l->truncated = 0;
+	l->quoted = 0;
 }
 
 static struct line *
@@ -66,41 +93,60 @@ queue_head(struct cmdx *cx)
 	return cx->qcount > 0 ? &cx->q[cx->qhead] : NULL;
 }
 
-static void
-queue_pop(struct cmdx *cx)
+/* The oldest waiting line leaves the queue: settled by the screen, or
+ * (with keys = 1) never to be shown, so reported from its keys. */
+static int
+queue_pop_as(struct cmdx *cx, int keys, unsigned reasons)
 {
+	int r = 0;
+
 	if (cx->qcount == 0)
-		return;
+		return 0;
+	if (keys && cx->q[cx->qhead].term == TERM_ENTER)
+		r = cmdx_line_from_keys(cx, &cx->q[cx->qhead], reasons);
 	cmdx_line_reset(&cx->q[cx->qhead]);
 	cx->qhead = (cx->qhead + 1) % QUEUE_MAX;
 	cx->qcount--;
+	return r;
 }
 
-void
-cmdx_queue_clear(struct cmdx *cx)
+static void
+queue_pop(struct cmdx *cx)
 {
+	queue_pop_as(cx, 0, 0);
+}
+
+int
+cmdx_queue_flush(struct cmdx *cx, unsigned reasons)
+{
+	int r = 0;
+
 	while (cx->qcount > 0)
-		queue_pop(cx);
+		if (queue_pop_as(cx, 1, reasons) != 0)
+			r = ERR_NOMEM;
 	cx->joining = 0;
 	cmdx_sbuf_reset(&cx->join);
 	cx->snap_row = NO_ANCHOR;
+	return r;
 }
 
 /* The finished current line moves to the queue (its buffer is swapped so
  * no copy is made). */
-void
+int
 cmdx_queue_push_cur(struct cmdx *cx)
 {
 	struct line *slot, tmp;
+	int r = 0;
 
 	if (cx->qcount == QUEUE_MAX)
-		queue_pop(cx);
+		r = queue_pop_as(cx, 1, CMDX_R_NO_ECHO);
 	slot = &cx->q[(cx->qhead + cx->qcount) % QUEUE_MAX];
 	tmp = *slot;
 	*slot = cx->cur;
 	cx->cur = tmp;
 	cmdx_line_reset(&cx->cur);
 	cx->qcount++;
+	return r;
 }
 
 /* ---- reading the command off the screen ---- */
@@ -233,9 +279,8 @@ cursor_line(struct cmdx *cx, struct sbuf *out)
 	cmdx_logical_text(cx, cmdx_logical_start(cx, cur.row), cmdx_logical_end(cx, cur.row), out);
 }
 
-/* A shell line that cannot run yet: open quotes or a final backslash. */
-static int
-line_incomplete(const char *s, size_t n)
+int
+cmdx_line_incomplete(const char *s, size_t n)
 {
 	char q = 0;
 	size_t i;
@@ -269,7 +314,7 @@ line_incomplete(const char *s, size_t n)
 /* One accepted line: joined with earlier unfinished lines, cut to the
  * size limit, and queued as an event unless empty. */
 static int
-emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t t)
+emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, unsigned reasons, int64_t tag, int64_t t)
 {
 	struct sbuf all = {0};
 	char *s = NULL;
@@ -285,6 +330,7 @@ emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t
 			cmdx_sbuf_add(&all, "\n", 1);
 		flags = (flags & ~CMDX_F_TYPED_AGREES) | (flags & cx->join_flags & CMDX_F_TYPED_AGREES) |
 		        (cx->join_flags & ~CMDX_F_TYPED_AGREES);
+		reasons |= cx->join_reasons;
 		cx->joining = 0;
 		cmdx_sbuf_reset(&cx->join);
 	}
@@ -293,7 +339,7 @@ emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t
 		r = ERR_NOMEM;
 		goto out;
 	}
-	if (line_incomplete(all.p, all.len) && all.len < CMDX_MAX_COMMAND) {
+	if (cmdx_line_incomplete(all.p, all.len) && all.len < CMDX_MAX_COMMAND) {
 		cmdx_sbuf_reset(&cx->join);
 		if (cmdx_sbuf_add(&cx->join, all.p, all.len) != 0) {
 			r = ERR_NOMEM;
@@ -301,6 +347,7 @@ emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t
 		}
 		cx->joining = 1;
 		cx->join_flags = flags;
+		cx->join_reasons = reasons;
 		r = 0;
 		goto out;
 	}
@@ -322,7 +369,7 @@ emit_line(struct cmdx *cx, const char *text, size_t len, unsigned flags, int64_t
 		goto out;
 	}
 	memcpy(s, all.p, all.len + 1);
-	r = cmdx_push_event(cx, CMDX_EV_COMMAND, t, s, all.len, flags);
+	r = cmdx_push_event(cx, CMDX_EV_COMMAND, t, s, all.len, flags, reasons, tag);
 	if (r == 0)
 		s = NULL;
 out:
@@ -352,8 +399,12 @@ agree_flag(const struct line *l, const struct sbuf *screen)
 static int
 accept_line(struct cmdx *cx, const struct line *l, struct sbuf *text, unsigned flags, int64_t t)
 {
+	unsigned reasons = 0;
+	int64_t tag = 0;
+
 	flags &= ~CMDX_F_TYPED_AGREES;
 	if (l != NULL) {
+		tag = l->tag;
 		flags |= agree_flag(l, text);
 		/* The prompt scrolled away above what we kept, but the keys
 		 * explain the end of the line: they are the better text. */
@@ -368,8 +419,84 @@ accept_line(struct cmdx *cx, const struct line *l, struct sbuf *text, unsigned f
 		}
 		if (l->typed.len == 0 && text->len > 0 && l->known && (flags & CMDX_F_PROMPT_GUESSED))
 			return 0; /* Enter on an empty line under an unknown prompt */
+		/* Accepted, nothing shown after the prompt, yet keys were typed:
+		 * the echo is off (readline then draws nothing). */
+		if (cmdx_rtrim_len(text->p ? text->p : "", text->len) == 0 && l->raw.len > 0)
+			return cmdx_line_from_keys(cx, l, CMDX_R_NO_ECHO);
+		if (!(flags & CMDX_F_TYPED_AGREES))
+			reasons |= l->known && !l->truncated ? CMDX_R_DIFFER : CMDX_R_SHELL_KEYS;
 	}
-	return emit_line(cx, text->p ? text->p : "", text->len, flags, t);
+	if (flags & CMDX_F_PROMPT_GUESSED)
+		reasons |= CMDX_R_PROMPT;
+	return emit_line(cx, text->p ? text->p : "", text->len, flags, reasons, tag, t);
+}
+
+/* Only printable characters (and newlines between pasted lines). */
+static int
+plain_text(const struct sbuf *b)
+{
+	for (size_t i = 0; i < b->len; i++) {
+		uint8_t c = (uint8_t)b->p[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+int
+cmdx_line_from_keys(struct cmdx *cx, const struct line *l, unsigned reasons)
+{
+	struct sbuf text = {0}, tty = {0};
+	const uint8_t *raw = (const uint8_t *)(l->raw.p ? l->raw.p : "");
+	size_t n = l->raw.len;
+	int r = 0, printable = 0;
+
+	reasons |= l->reasons;
+	if (l->alt_keys)
+		reasons |= CMDX_R_ALT_SCREEN;
+	if (cx->tty_changed)
+		reasons |= CMDX_R_TTY_CHARS;
+	for (size_t i = 0; i < n; i++)
+		if (raw[i] >= 0x20 && raw[i] != 0x7f)
+			printable = 1;
+	if (n == 0 || ((reasons & CMDX_R_ALT_SCREEN) && !printable))
+		return 0; /* an empty line, moves in a full-screen program */
+	if (l->secret)
+		return cmdx_push_event(cx, CMDX_EV_SECRET_LINE, l->t_enter, NULL, n, CMDX_F_FROM_KEYS,
+		                       reasons | CMDX_R_SECRET, l->tag);
+	cmdx_tty_line(&cx->tty, raw, n, &tty);
+	if (reasons & CMDX_R_ALT_SCREEN) {
+		/* keys for a program, or for a shell hiding there: as typed */
+		cmdx_keys_render(raw, n, &text);
+	} else if ((!cx->bp_mode || l->inactive) && plain_text(&tty) && !l->raw_cut) {
+		/* no line editor: the terminal's line discipline read it */
+		cmdx_sbuf_add(&text, tty.p, tty.len);
+	} else if (l->known && !l->truncated && !l->raw_cut) {
+		cmdx_sbuf_add(&text, l->typed.p ? l->typed.p : "", l->typed.len);
+	} else if (plain_text(&tty) && !l->raw_cut) {
+		cmdx_sbuf_add(&text, tty.p, tty.len);
+	} else {
+		cmdx_keys_render(raw, n, &text);
+		reasons |= CMDX_R_SHELL_KEYS;
+	}
+	cmdx_sbuf_add(&text, "", 0);
+	if (text.oom)
+		r = ERR_NOMEM;
+	else if (cmdx_rtrim_len(text.p, text.len) > 0)
+		r = emit_line(cx, text.p, text.len, CMDX_F_FROM_KEYS, reasons, l->tag, l->t_enter);
+	if (text.p != NULL)
+		explicit_bzero(text.p, text.cap);
+	if (tty.p != NULL)
+		explicit_bzero(tty.p, tty.cap);
+	cmdx_sbuf_free(&text);
+	cmdx_sbuf_free(&tty);
+	return r;
+}
+
+int
+cmdx_secret_prompt(const struct cmdx *cx)
+{
+	return redact_is_secret_prompt(cx->otail, cx->notail);
 }
 
 /* ---- the target's output ---- */
@@ -425,11 +552,13 @@ before_newline(struct cmdx *cx)
 	if (match < 0) {
 		h = queue_head(cx);
 		if (h != NULL && ++h->lf_seen > LF_PATIENCE)
-			queue_pop(cx);
+			r = queue_pop_as(cx, 1, CMDX_R_NO_ECHO);
 		goto out;
 	}
-	while (match-- > 0)
-		queue_pop(cx); /* typed, never shown: not a command */
+	while (match-- > 0 && r == 0)
+		r = queue_pop_as(cx, 1, CMDX_R_NO_ECHO); /* typed, never shown */
+	if (r != 0)
+		goto out;
 	h = queue_head(cx);
 	flags = CMDX_F_NO_EDITOR;
 	if ((r = screen_command(cx, h->prompt, h->anchor, NO_ANCHOR, &text, &flags)) == 0)
@@ -442,24 +571,27 @@ out:
 }
 
 /* The editor turned bracketed paste on: it is about to print a prompt. */
-static void
+static int
 editor_on(struct cmdx *cx)
 {
 	VTermPos cur;
-	int i, n = cx->qcount;
+	int i, n = cx->qcount, r = 0;
 
 	cx->bp_mode = 1;
 	cx->rl_on = 1;
 	cx->printed_since_on = 0;
 	cx->snap_row = NO_ANCHOR;
+	if (cx->alt)
+		return 0; /* a shell's editor or a program's: the screen is not read there */
 	vterm_state_get_cursorpos(cx->state, &cur);
 	cx->rl_anchor = cmdx_logical_start(cx, cur.row);
-	/* Lines finished while no editor was reading went to a program
-	 * (a password prompt, cat): they are not commands. */
-	for (i = 0; i < n; i++) {
+	/* Lines finished while no editor was reading went to a program (a
+	 * password prompt, cat) and were never shown: reported from their
+	 * keys (a secret without its text). */
+	for (i = 0; i < n && r == 0; i++) {
 		struct line *h = queue_head(cx);
 		if (h != NULL && h->inactive)
-			queue_pop(cx);
+			r = queue_pop_as(cx, 1, CMDX_R_NO_ECHO | CMDX_R_NO_EDITOR);
 	}
 	if (cx->cur.started && cx->cur.inactive) {
 		cx->cur.inactive = 0;
@@ -467,6 +599,7 @@ editor_on(struct cmdx *cx)
 		free(cx->cur.prompt);
 		cx->cur.prompt = NULL;
 	}
+	return r;
 }
 
 /* The editor turned bracketed paste off: it accepted (or abandoned) the
@@ -482,6 +615,8 @@ editor_off(struct cmdx *cx)
 	if (!cx->rl_on)
 		return 0;
 	cx->rl_on = 0;
+	if (cx->alt)
+		return 0;
 	if (h != NULL) {
 		if (h->term == TERM_ENTER) {
 			if (cx->snap_row != NO_ANCHOR && cx->snap_seq >= h->seq)
@@ -631,7 +766,7 @@ output_private_mode(struct cmdx *cx, const uint8_t *p, size_t n)
 		i++;
 	}
 	if (bp && on)
-		editor_on(cx);
+		return editor_on(cx);
 	else if (bp && off)
 		return editor_off(cx);
 	return 0;
@@ -727,6 +862,7 @@ cmdx_new(int cols, int rows)
 		cmdx_line_reset(&cx->q[i]);
 	cx->rl_anchor = NO_ANCHOR;
 	cx->snap_row = NO_ANCHOR;
+	cmdx_tty_defaults(&cx->tty);
 	if ((cx->vt = vterm_new(rows, cols)) == NULL)
 		goto out;
 	vterm_set_utf8(cx->vt, 1);
@@ -742,6 +878,15 @@ out:
 	return ret;
 }
 
+/* Typed keys may hold a password typed at a program's prompt. */
+static void
+wipe_free(struct sbuf *b)
+{
+	if (b->p != NULL)
+		explicit_bzero(b->p, b->cap);
+	cmdx_sbuf_free(b);
+}
+
 void
 cmdx_free(struct cmdx *cx)
 {
@@ -755,22 +900,21 @@ cmdx_free(struct cmdx *cx)
 	free(cx->alt_cont);
 	free(cx->sb_cells);
 	free(cx->sb_cont);
-	/* typed keys may hold a password typed at a program's prompt */
 	if (cx->lazy != NULL)
 		explicit_bzero(cx->lazy, 2 * LAZY_MAX);
 	free(cx->lazy);
 	free(cx->last_prompt);
-	cmdx_sbuf_free(&cx->join);
+	wipe_free(&cx->join);
+	wipe_free(&cx->kcont);
+	wipe_free(&cx->prev_raw);
 	for (int i = 0; i < QUEUE_MAX; i++) {
 		cmdx_line_reset(&cx->q[i]);
-		if (cx->q[i].typed.p != NULL)
-			explicit_bzero(cx->q[i].typed.p, cx->q[i].typed.cap);
-		cmdx_sbuf_free(&cx->q[i].typed);
+		wipe_free(&cx->q[i].typed);
+		wipe_free(&cx->q[i].raw);
 	}
 	cmdx_line_reset(&cx->cur);
-	if (cx->cur.typed.p != NULL)
-		explicit_bzero(cx->cur.typed.p, cx->cur.typed.cap);
-	cmdx_sbuf_free(&cx->cur.typed);
+	wipe_free(&cx->cur.typed);
+	wipe_free(&cx->cur.raw);
 	while (cx->ev != NULL && cx->ev_count > 0) {
 		free(cx->ev[cx->ev_head].text);
 		cx->ev_head = (cx->ev_head + 1) % EVENTS_MAX;
@@ -852,13 +996,33 @@ cmdx_input(struct cmdx *cx, const uint8_t *buf, size_t len, int64_t t_us)
 		return ERR_INVALID;
 	if (cx->err)
 		return cx->err;
-	for (i = 0; i < len; i++) {
-		if (cx->alt)
-			continue; /* keys for a full-screen program */
+	/* Keys typed in a full-screen program are modelled too: a shell can
+	 * read lines there (`printf '\\033[?1049h'` is all it takes). */
+	for (i = 0; i < len; i++)
 		if ((r = cmdx_input_byte(cx, buf[i], t_us)) != 0)
 			return r;
-	}
 	return 0;
+}
+
+/* The end of the output, escape sequences included, for the prompt for a
+ * secret (the same test as the recording's redaction filter). */
+static void
+otail_add(struct cmdx *cx, const uint8_t *p, size_t n)
+{
+	size_t cap = sizeof(cx->otail);
+
+	if (n >= cap) {
+		memcpy(cx->otail, p + n - cap, cap);
+		cx->notail = cap;
+		return;
+	}
+	if (cx->notail + n > cap) {
+		size_t drop = cx->notail + n - cap;
+		memmove(cx->otail, cx->otail + drop, cx->notail - drop);
+		cx->notail -= drop;
+	}
+	memcpy(cx->otail + cx->notail, p, n);
+	cx->notail += n;
 }
 
 int
@@ -874,6 +1038,7 @@ cmdx_output(struct cmdx *cx, const uint8_t *buf, size_t len, int64_t t_us)
 	if (len == 0)
 		return 0;
 	cx->now = t_us;
+	otail_add(cx, buf, len);
 	if (cx->carry_len > 0) {
 		if ((tmp = malloc(cx->carry_len + len)) == NULL) {
 			r = ERR_NOMEM;
@@ -1006,4 +1171,237 @@ cmdx_event_clear(struct cmdx_event *ev)
 		return;
 	free(ev->text);
 	memset(ev, 0, sizeof(*ev));
+}
+
+/* ---- judging a line before it is submitted ---- */
+
+/* Two texts equal but for trailing blanks. */
+static int
+same_text(const char *a, size_t na, const char *b, size_t nb)
+{
+	na = cmdx_rtrim_len(a, na);
+	nb = cmdx_rtrim_len(b, nb);
+	return na == nb && (na == 0 || memcmp(a, b, na) == 0);
+}
+
+/* a, then b as the shell continues it (emit_line's join). */
+static void
+join_texts(const char *a, size_t na, const char *b, size_t nb, struct sbuf *out)
+{
+	cmdx_sbuf_reset(out);
+	cmdx_sbuf_add(out, a, na);
+	if (out->len > 0 && out->p[out->len - 1] == '\\')
+		out->p[--out->len] = '\0';
+	else
+		cmdx_sbuf_add(out, "\n", 1);
+	cmdx_sbuf_add(out, b, nb);
+}
+
+/* Where the keys of the line a canonical reader holds now begin: after
+ * the last CR or LF among them that is not quoted by the literal-next
+ * character (a pasted line end, readline's quoted newline). */
+static size_t
+segment_start(const struct ttymodel *t, const uint8_t *k, size_t n)
+{
+	for (size_t i = n; i > 0; i--) {
+		if (k[i - 1] != '\r' && k[i - 1] != '\n')
+			continue;
+		if (i >= 2 && (k[i - 2] == 0x16 || (t->cc[TC_LNEXT] != TTY_UNDEF && k[i - 2] == t->cc[TC_LNEXT])))
+			continue;
+		return i;
+	}
+	return 0;
+}
+
+int
+cmdx_judge(struct cmdx *cx, cmdx_judge_fn fn, void *arg)
+{
+	struct sbuf last = {0}, typed = {0}, tmp = {0}, both = {0};
+	const struct line *l;
+	const uint8_t *raw;
+	char *screen = NULL;
+	size_t slen = 0, seg;
+	int r = 0, confirmed = 0;
+	unsigned under;
+
+	if (cx == NULL || fn == NULL)
+		return ERR_INVALID;
+	if (cx->err)
+		return cx->err;
+	l = &cx->cur;
+	raw = (const uint8_t *)(l->raw.p ? l->raw.p : "");
+	/* 1. The screen: what the operator saw after the prompt (the keys
+	 * when lines are typed ahead of their echo). */
+	if (l->started && !cx->alt && cmdx_pending_command(cx, &screen) == 0 && screen != NULL) {
+		slen = strlen(screen);
+		if ((r = cmdx_offer(fn, arg, &last, screen, slen, CMDX_W_SCREEN)) != 0)
+			goto out;
+	}
+	/* 2. readline's reading of the keys, with the lines it continues; as
+	 * far as it goes when keys it cannot replay were typed (a Tab). Inside
+	 * a paste only its last line: readline runs the whole paste at the
+	 * Enter after it, judged then in full; a line reader that ends lines
+	 * at the pasted newlines gets this one now (and the cost of a long
+	 * paste stays linear). */
+	if (l->started && !l->truncated && cx->in.st == IN_PASTE) {
+		const char *t = l->typed.p ? l->typed.p : "", *nl = memrchr(t, '\n', l->typed.len);
+		size_t from = nl != NULL ? (size_t)(nl + 1 - t) : 0;
+		if ((r = cmdx_offer(fn, arg, &last, t + from, l->typed.len - from, CMDX_W_EDITOR)) != 0)
+			goto out;
+	} else if (l->started && !l->truncated) {
+		join_pending(cx, l->typed.p ? l->typed.p : "", l->typed.len, &typed);
+		if ((r = cmdx_offer(fn, arg, &last, typed.p ? typed.p : "", typed.len, CMDX_W_EDITOR)) != 0)
+			goto out;
+		confirmed = l->known && !l->raw_cut && cx->qcount == 0 && screen != NULL && slen > 0 &&
+		            same_text(screen, slen, typed.p ? typed.p : "", typed.len);
+		if (cx->kcont_open) {
+			join_texts(cx->kcont.p, cx->kcont.len, l->typed.p ? l->typed.p : "", l->typed.len, &tmp);
+			if ((r = cmdx_offer(fn, arg, &last, tmp.p, tmp.len, CMDX_W_EDITOR)) != 0)
+				goto out;
+		}
+	}
+	/* 3. The terminal's line discipline, and when the screen does not
+	 * confirm the keys, every other plausible reading of them: of the
+	 * keys since the last line end among them (a pasted newline ends a
+	 * canonical line whatever the erase character). */
+	seg = segment_start(&cx->tty, raw, l->raw.len);
+	if ((r = cmdx_tty_readings(&cx->tty, raw + seg, l->raw.len - seg, !confirmed, fn, arg, &last)) != 0)
+		goto out;
+	if (confirmed)
+		goto out;
+	under = cmdx_tty_line(&cx->tty, raw + seg, l->raw.len - seg, &tmp);
+	if (cx->kcont_open) {
+		join_texts(cx->kcont.p, cx->kcont.len, tmp.p, tmp.len, &both);
+		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
+			goto out;
+	}
+	/* 4. The previous line may not have ended on the target: the keys of
+	 * this one erase back into it (an Enter the target took as a
+	 * character, an interrupt character it ignores). Only then: a line
+	 * that starts afresh is read by itself, or every line after a refused
+	 * one would be refused again. */
+	if (cx->prev_raw.len > 0 && (under & TTYL_UNDERFLOW)) {
+		struct ttymodel nosig = cx->tty;
+
+		nosig.flags &= ~TF_ISIG;
+		cmdx_sbuf_reset(&tmp);
+		cmdx_sbuf_add(&tmp, cx->prev_raw.p, cx->prev_raw.len);
+		cmdx_sbuf_add(&tmp, raw, l->raw.len);
+		cmdx_tty_line(&cx->tty, (const uint8_t *)tmp.p, tmp.len, &both);
+		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
+			goto out;
+		cmdx_tty_line(&nosig, (const uint8_t *)tmp.p, tmp.len, &both);
+		if ((r = cmdx_offer(fn, arg, &last, both.p, both.len, CMDX_W_GUESS)) != 0)
+			goto out;
+	}
+out:
+	free(screen);
+	wipe_free(&last);
+	wipe_free(&typed);
+	wipe_free(&tmp);
+	wipe_free(&both);
+	return r;
+}
+
+int
+cmdx_pending_secret(struct cmdx *cx)
+{
+	char *screen = NULL;
+	int secret;
+
+	if (cx == NULL || cx->cur.raw.len == 0)
+		return 0;
+	if (!cx->cur.secret && !cmdx_secret_prompt(cx))
+		return 0;
+	if (cx->alt)
+		return 1;
+	/* shown on the screen: not a secret any more */
+	secret = cmdx_pending_command(cx, &screen) != 0 || screen == NULL ||
+	         cmdx_rtrim_len(screen, strlen(screen)) == 0 || cx->qcount > 0;
+	free(screen);
+	return secret;
+}
+
+size_t
+cmdx_pending_len(const struct cmdx *cx)
+{
+	return cx != NULL ? cx->cur.raw.len : 0;
+}
+
+uint8_t
+cmdx_cancel_key(const struct cmdx *cx)
+{
+	if (cx == NULL)
+		return 0x03;
+	if ((cx->tty.flags & TF_ISIG) && cx->tty.cc[TC_INTR] != TTY_UNDEF)
+		return (uint8_t)cx->tty.cc[TC_INTR];
+	if (cx->tty.cc[TC_KILL] != TTY_UNDEF)
+		return (uint8_t)cx->tty.cc[TC_KILL];
+	return 0x03;
+}
+
+void
+cmdx_tag_line(struct cmdx *cx, int64_t tag)
+{
+	if (cx != NULL)
+		cx->cur.tag = tag;
+}
+
+void
+cmdx_tick(struct cmdx *cx, int64_t t_us)
+{
+	struct line *h;
+
+	if (cx == NULL || cx->err)
+		return;
+	/* Only lines no editor is about to accept: those wait for an echo,
+	 * which a terminal gives within a round trip if it gives one. */
+	while ((h = queue_head(cx)) != NULL && (h->inactive || !cx->bp_mode) && t_us - h->t_enter >= CMDX_CONFIRM_US) {
+		if (queue_pop_as(cx, 1, CMDX_R_NO_ECHO) != 0) {
+			cx->err = ERR_NOMEM;
+			return;
+		}
+	}
+}
+
+void
+cmdx_finish(struct cmdx *cx)
+{
+	if (cx == NULL)
+		return;
+	if (cmdx_queue_flush(cx, CMDX_R_NO_ECHO) != 0)
+		cx->err = ERR_NOMEM;
+}
+
+void
+cmdx_reasons_text(unsigned reasons, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *text;
+	} names[] = {
+	        {CMDX_R_SECRET, "typed without echo after a prompt for a secret"},
+	        {CMDX_R_ALT_SCREEN, "alternate screen"},
+	        {CMDX_R_NO_ECHO, "not echoed"},
+	        {CMDX_R_NO_EDITOR, "no line editor"},
+	        {CMDX_R_SHELL_KEYS, "keys only the target interprets"},
+	        {CMDX_R_TTY_CHARS, "terminal special characters changed"},
+	        {CMDX_R_DIFFER, "screen and keys differ"},
+	        {CMDX_R_PROMPT, "prompt not found"},
+	        {CMDX_R_CONTINUED, "may continue an earlier line"},
+	};
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int w;
+		if (!(reasons & names[i].bit))
+			continue;
+		w = snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "", names[i].text);
+		if (w < 0 || (size_t)w >= len - n)
+			return;
+		n += (size_t)w;
+	}
 }

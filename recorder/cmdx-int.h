@@ -1,7 +1,9 @@
-/* Internals of the command extractor, shared by its three files:
+/* Internals of the command extractor, shared by its files:
  *   cmdextract.c   lines, acceptance, events, output routing, the API
  *   cmdx-screen.c  the cell grid libvterm draws into, strings, saved rows
- *   cmdx-keys.c    the model of the operator's keys
+ *   cmdx-keys.c    the model of the operator's keys (readline)
+ *   cmdx-tty.c     the target's line discipline: canonical mode, stty, the
+ *                  readings of a line's keys offered to a judge
  * Not for use outside recorder/cmdx*.c; the API is cmdextract.h. */
 #ifndef GH_CMDX_INT_H
 #define GH_CMDX_INT_H
@@ -36,6 +38,45 @@ struct sbuf {
 
 enum term { TERM_NONE, TERM_ENTER, TERM_INTR, TERM_EOF };
 
+/* The terminal's special characters (termios c_cc) and input modes, as the
+ * extractor believes the target has them: Linux's defaults, changed by the
+ * stty commands it saw the operator run. TTY_UNDEF: disabled. */
+enum {
+	TC_INTR,
+	TC_QUIT,
+	TC_ERASE,
+	TC_KILL,
+	TC_EOF,
+	TC_EOL,
+	TC_EOL2,
+	TC_START,
+	TC_STOP,
+	TC_SUSP,
+	TC_RPRNT,
+	TC_WERASE,
+	TC_LNEXT,
+	TC_COUNT
+};
+enum {
+	TF_ICANON = 1 << 0,
+	TF_ISIG = 1 << 1,
+	TF_IEXTEN = 1 << 2,
+	TF_ICRNL = 1 << 3,
+	TF_IGNCR = 1 << 4,
+	TF_INLCR = 1 << 5,
+	TF_IXON = 1 << 6,
+	TF_IUTF8 = 1 << 7,
+};
+#define TTY_UNDEF (-1)
+
+struct ttymodel {
+	int cc[TC_COUNT]; /* byte value or TTY_UNDEF */
+	unsigned flags;   /* TF_* */
+};
+
+/* cmdx_tty_line results */
+#define TTYL_UNDERFLOW 1u /* an erase or kill reached back before the keys given */
+
 /* One line of operator input, from its first key to its terminator. */
 struct line {
 	int started;       /* a key of this line was seen */
@@ -50,6 +91,13 @@ struct line {
 	int64_t t_enter;   /* time of the terminator */
 	uint64_t seq;      /* number of the terminator in the input */
 	int lf_seen;       /* newlines seen while waiting for its echo */
+	struct sbuf raw;   /* every byte typed for it, as typed, across screen switches */
+	int raw_cut;       /* raw was cut at CMDX_MAX_COMMAND */
+	int alt_keys;      /* some key was typed while the alternate screen was shown */
+	int secret;        /* a prompt for a secret showed at its first key or its end */
+	int quoted;        /* the next byte is inserted literally (readline's Ctrl-V) */
+	int64_t tag;       /* cmdx_tag_line */
+	unsigned reasons;  /* CMDX_R_* noted while it was typed */
 };
 
 enum in_state { IN_NORMAL, IN_ESC, IN_CSI, IN_SS3, IN_PASTE };
@@ -95,6 +143,21 @@ struct cmdx {
 	int csi_state;        /* vt_write: 0 text, 1 after ESC, 2 inside CSI */
 	int csi_args;         /* vt_write: separators seen in this CSI */
 
+	struct ttymodel tty; /* the target's special characters as seen set */
+	int tty_changed;     /* tty differs from the defaults */
+	/* Submitted lines that end inside quotes or with a backslash, joined
+	 * as the shell joins them (from the keys: the screen's join is
+	 * `join` below, and only for lines the screen showed). */
+	struct sbuf kcont;
+	int kcont_open;
+	/* The keys of the line that ended before cur, its terminator
+	 * included: a judge also reads cur as its continuation when cur's keys
+	 * erase back into it (cmdx_judge). */
+	struct sbuf prev_raw;
+	/* the last bytes of output, for the prompt-for-a-secret heuristic */
+	char otail[160];
+	size_t notail;
+
 	struct inparse in;
 	struct line cur;
 	struct line q[QUEUE_MAX];
@@ -104,6 +167,7 @@ struct cmdx {
 	struct sbuf join;
 	int joining;
 	unsigned join_flags;
+	unsigned join_reasons;
 
 	struct cmdx_event *ev;
 	size_t ev_head, ev_count;
@@ -134,13 +198,47 @@ int cmdx_size_ok(int cols, int rows);
 void cmdx_screen_attach(struct cmdx *cx);
 
 /* cmdextract.c */
-int cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *text, size_t len, unsigned flags);
+int cmdx_push_event(struct cmdx *cx, enum cmdx_event_type type, int64_t t, char *text, size_t len, unsigned flags,
+                    unsigned reasons, int64_t tag);
 void cmdx_line_reset(struct line *l);
-void cmdx_queue_clear(struct cmdx *cx);
-void cmdx_queue_push_cur(struct cmdx *cx);
+/* The screen switched: the readline model and the prompt of l start over,
+ * its keys as typed stay. */
+void cmdx_line_switch_screen(struct line *l);
+/* Lines waiting for the screen are reported from their keys (with these
+ * reasons) and the queue emptied. */
+int cmdx_queue_flush(struct cmdx *cx, unsigned reasons);
+int cmdx_queue_push_cur(struct cmdx *cx);
+/* A shell line that cannot run yet: open quotes or a final backslash. */
+int cmdx_line_incomplete(const char *s, size_t n);
 int cmdx_lazy_flush(struct cmdx *cx);
 
 /* cmdx-keys.c: one operator byte; may end a line (queued for acceptance) */
 int cmdx_input_byte(struct cmdx *cx, uint8_t c, int64_t t);
+/* A prompt for a secret is at the end of the output now. */
+int cmdx_secret_prompt(const struct cmdx *cx);
+/* A line typed in the alternate screen, or one the screen will never
+ * confirm: reported from its keys (cmdextract.c). */
+int cmdx_line_from_keys(struct cmdx *cx, const struct line *l, unsigned reasons);
+
+/* cmdx-tty.c */
+void cmdx_tty_defaults(struct ttymodel *t);
+int cmdx_tty_equal(const struct ttymodel *a, const struct ttymodel *b);
+/* The line a canonical-mode reader holds after these keys (the text after
+ * the last line end in them); TTYL_* bits. NUL bytes are dropped. */
+unsigned cmdx_tty_line(const struct ttymodel *t, const uint8_t *k, size_t n, struct sbuf *out);
+/* Applies the stty commands found in a submitted shell line; 1 if the
+ * model changed. */
+int cmdx_tty_apply_stty(struct ttymodel *t, const char *line, size_t len);
+/* The keys as a person would name them: text as typed, "<Tab>", "<Up>",
+ * "^X" ... (for lines reported from keys that cannot be replayed). */
+void cmdx_keys_render(const uint8_t *k, size_t n, struct sbuf *out);
+/* Offers the readings of the keys k to fn (see cmdx_judge). variants: also
+ * each character taken as erase, kill and word erase. *last is the text
+ * offered last (to skip repeats); returns fn's non-zero value or 0. */
+/* One text offered to a judge as read and without trailing blanks, skipping
+ * a repeat of *last. */
+int cmdx_offer(cmdx_judge_fn fn, void *arg, struct sbuf *last, const char *p, size_t n, enum cmdx_witness w);
+int cmdx_tty_readings(const struct ttymodel *t, const uint8_t *k, size_t n, int variants, cmdx_judge_fn fn, void *arg,
+                      struct sbuf *last);
 
 #endif

@@ -385,13 +385,17 @@ cb_settermprop(VTermProp prop, VTermValue *val, void *user)
 		clear_cells(cx->alt_cells, (size_t)cx->rows * cx->cols);
 		memset(cx->alt_cont, 0, (size_t)cx->rows);
 	}
-	/* No command lines inside a full-screen program, and whatever was
-	 * typed before it is settled. */
-	cmdx_line_reset(&cx->cur);
-	cmdx_queue_clear(cx);
+	/* The screen no longer shows what was typed: lines waiting for it are
+	 * reported from their keys, and the line being typed is read from its
+	 * keys only (they stay: a shell does not forget them because a
+	 * program switched screens). */
+	cmdx_line_switch_screen(&cx->cur);
+	if (cmdx_queue_flush(cx, CMDX_R_NO_ECHO) != 0)
+		cx->err = ERR_NOMEM;
 	cx->in.st = IN_NORMAL;
 	cx->pending_wrap = 0;
-	if (cmdx_push_event(cx, on ? CMDX_EV_FULLSCREEN_ENTER : CMDX_EV_FULLSCREEN_LEAVE, cx->now, NULL, 0, 0) != 0)
+	if (cmdx_push_event(cx, on ? CMDX_EV_FULLSCREEN_ENTER : CMDX_EV_FULLSCREEN_LEAVE, cx->now, NULL, 0, 0, 0, 0) !=
+	    0)
 		cx->err = ERR_NOMEM;
 	return 1;
 }

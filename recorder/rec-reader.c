@@ -1031,6 +1031,7 @@ rec_type_name(unsigned type)
 	        [REC_MARK] = "mark",
 	        [REC_END] = "end",
 	        [REC_FRAME] = "frame",
+	        [REC_INPUT_SEALED] = "input-sealed",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type] != NULL)

@@ -382,7 +382,8 @@ check_record(unsigned type, const void *data, size_t len)
 {
 	int fixed;
 
-	if (type < REC_CHANNEL_OPEN || type > REC_MARK || len > REC_MAX_PAYLOAD || (len > 0 && data == NULL))
+	if (type < REC_CHANNEL_OPEN || (type > REC_MARK && type != REC_INPUT_SEALED) || len > REC_MAX_PAYLOAD ||
+	    (len > 0 && data == NULL))
 		return ERR_INVALID;
 	fixed = rec_type_fixed_len(type);
 	if (fixed >= 0 && len != (size_t)fixed)
@@ -412,6 +413,12 @@ rec_write(struct rec_writer *w, enum rec_type type, uint32_t channel, const void
 	if (w == NULL)
 		return ERR_INVALID;
 	return rec_write_at(w, type, channel, data, len, writer_now(w));
+}
+
+uint64_t
+rec_writer_next_ordinal(const struct rec_writer *w)
+{
+	return w != NULL ? w->records : 0;
 }
 
 int

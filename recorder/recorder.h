@@ -31,6 +31,9 @@ enum rec_type {
 	REC_END = 15,            /* payload: end reason text; last record */
 	REC_FRAME = 16,          /* written by the writer only: first record of every zstd frame
 	                            (absolute time, frame index, next ordinal); readers hide it */
+	REC_INPUT_SEALED = 17,   /* payload: input typed without echo after a prompt for a secret,
+	                            sealed to the recording-seal key (common/seal.h); the AAD binds
+	                            it to the session, channel and this record's ordinal */
 };
 
 /* Largest payload of one record; rec_write refuses more (ERR_INVALID), a
@@ -78,6 +81,9 @@ int rec_writer_error(const struct rec_writer *w);
 void rec_writer_chain(const struct rec_writer *w, char head_hex[65], uint64_t *frames);
 /* Bytes written to the file so far. */
 uint64_t rec_writer_bytes(const struct rec_writer *w);
+/* The ordinal the next record written will have (for the associated data
+ * of a sealed record, which names its own position). */
+uint64_t rec_writer_next_ordinal(const struct rec_writer *w);
 /* The seek index of the completed frames, encoded as in the trailer (64
  * bytes per frame, see the format spec), for the database's rec_index
  * column. *blob is malloc'ed (NULL with *len 0 when there is no frame). */

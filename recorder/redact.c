@@ -1,4 +1,5 @@
-/* Unechoed input redaction (see redact.h). */
+/* Unechoed input: sealed after a prompt for a secret, recorded otherwise
+ * (see redact.h). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ struct redact {
 	size_t nheld;
 	int64_t held_since;  /* when the oldest held byte came */
 	int secret_prompt;   /* the output so far ends with a prompt for a secret */
+	int secret_line;     /* a prompt for a secret showed while this line was typed */
 	int fullscreen;      /* the target switched to the alternate screen (an editor, a pager) */
 	char tail[TAIL_MAX]; /* end of the output, for the prompt heuristic */
 	size_t ntail;
@@ -77,9 +79,9 @@ plain_tail(const char *s, size_t len, char *out, size_t outlen)
 int
 redact_is_secret_prompt(const char *tail, size_t len)
 {
-	static const char *const words[] = {"password", "passphrase",    "passcode", "verification code",
-	                                    "pin",      "one-time code", "otp",      "token code",
-	                                    "secret"};
+	static const char *const words[] = {"password", "passphrase",    "pass phrase", "passcode", "verification code",
+	                                    "pin",      "one-time code", "otp",         "token",    "secret",
+	                                    "hidden"};
 	char line[TAIL_MAX + 1];
 	size_t n = plain_tail(tail, len, line, sizeof(line)), i;
 
@@ -204,16 +206,17 @@ release(struct redact *r, redact_emit_fn emit, void *arg)
 	return rc;
 }
 
+/* A line typed while a prompt for a secret showed stays secret to its end,
+ * even when unrelated output moved the prompt away meanwhile. */
 static int
-emit_redacted(uint32_t n, redact_emit_fn emit, void *arg)
+secret_now(const struct redact *r)
 {
-	uint8_t b[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-
-	return n > 0 ? emit(arg, REC_INPUT_REDACTED, b, 4) : 0;
+	return r->secret_prompt || r->secret_line;
 }
 
-/* Record the held input as unechoed: every line's text as its length,
- * the line ends as typed. */
+/* Record the held input as unechoed: after a prompt for a secret every
+ * line's text goes to the caller to be sealed (REC_INPUT_SEALED), else it
+ * is recorded as typed; the line ends as typed. */
 static int
 redact_held(struct redact *r, redact_emit_fn emit, void *arg)
 {
@@ -223,14 +226,19 @@ redact_held(struct redact *r, redact_emit_fn emit, void *arg)
 	for (i = 0; i < r->nheld && rc == 0; i++) {
 		if (!is_line_end(r->held[i]))
 			continue;
-		rc = emit_redacted((uint32_t)(i - start), emit, arg);
+		if (i > start)
+			rc = emit(arg, secret_now(r) ? REC_INPUT_SEALED : REC_DATA_IN, &r->held[start], i - start);
 		if (rc == 0)
 			rc = emit(arg, REC_DATA_IN, &r->held[i], 1);
 		start = i + 1;
 		r->secret_prompt = 0;
+		r->secret_line = 0;
 	}
-	if (rc == 0)
-		rc = emit_redacted((uint32_t)(r->nheld - start), emit, arg);
+	if (rc == 0 && r->nheld > start) {
+		if (secret_now(r))
+			r->secret_line = 1; /* the rest of this line is secret too */
+		rc = emit(arg, secret_now(r) ? REC_INPUT_SEALED : REC_DATA_IN, &r->held[start], r->nheld - start);
+	}
 	explicit_bzero(r->held, r->nheld);
 	r->nheld = 0;
 	return rc;
@@ -245,7 +253,7 @@ redact_input(struct redact *r, const void *buf, size_t len, int64_t now_ms, reda
 	/* Full-screen programs redraw rather than echo, and do not read
 	 * passwords: their keys are recorded as they come (unless a prompt
 	 * for a secret is on the screen). */
-	if (r->keep || (r->fullscreen && !r->secret_prompt && r->nheld == 0))
+	if (r->keep || (r->fullscreen && !secret_now(r) && r->nheld == 0))
 		return len > 0 ? emit(arg, REC_DATA_IN, buf, len) : 0;
 	while (len > 0 && rc == 0) {
 		size_t n = len < REDACT_HOLD_MAX - r->nheld ? len : REDACT_HOLD_MAX - r->nheld;
@@ -259,7 +267,7 @@ redact_input(struct redact *r, const void *buf, size_t len, int64_t now_ms, reda
 		if (r->nheld == REDACT_HOLD_MAX) {
 			/* Too long for a secret typed at a prompt, unless a
 			 * prompt asked for one. */
-			rc = r->secret_prompt ? redact_held(r, emit, arg) : release(r, emit, arg);
+			rc = secret_now(r) ? redact_held(r, emit, arg) : release(r, emit, arg);
 		}
 	}
 	return rc;
@@ -273,9 +281,9 @@ redact_output(struct redact *r, const void *buf, size_t len, int64_t now_ms, red
 	if (r->keep)
 		return len > 0 ? emit(arg, REC_DATA_OUT, buf, len) : 0;
 	if (r->nheld > 0 && len > 0) {
-		if (!r->secret_prompt && echoes(r->held, r->nheld, buf, len))
+		if (!secret_now(r) && echoes(r->held, r->nheld, buf, len))
 			rc = release(r, emit, arg);
-		else if (r->secret_prompt || memchr(r->held, '\r', r->nheld) != NULL ||
+		else if (secret_now(r) || memchr(r->held, '\r', r->nheld) != NULL ||
 		         memchr(r->held, '\n', r->nheld) != NULL)
 			rc = redact_held(r, emit, arg); /* the line ended without an echo */
 		                                        /* else: output that is not an echo (a program writing while

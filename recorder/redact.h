@@ -1,18 +1,23 @@
-/* Redaction of unechoed input (passwords typed at sudo, passwd, ssh
- * prompts on the target) before it reaches the recording.
+/* Redaction of input typed without echo (passwords typed at sudo, passwd,
+ * ssh prompts on the target) before it reaches the recording.
  *
  * The bastion cannot see the target's terminal modes, so it infers them:
  * what the operator types is held back (from the RECORDING only: the proxy
  * forwards it to the target at once) until the target shows whether it
  * echoes it. Input that the target's next output starts with is recorded
- * as REC_DATA_IN. A line ended (CR/LF) without that echo, or typed after
- * a prompt that asks for a secret ("Password:", "[sudo] password for x:",
- * "passphrase", "Verification code:" ...), is recorded as
- * REC_INPUT_REDACTED carrying only its length; the line end itself is kept.
- * Held input is decided after at most REDACT_HOLD_MS or REDACT_HOLD_MAX
- * bytes. A pure module: no clock, no I/O; the caller passes the time and
- * a function that writes records. docs/replay.md ("Redaction") has the
- * rules and their limits.
+ * as REC_DATA_IN. A line ended (CR/LF) without that echo is decided by
+ * what asked for it:
+ *  - after a prompt for a secret ("Password:", "[sudo] password for x:",
+ *    "passphrase", "Verification code:" ...), its text is emitted as
+ *    REC_INPUT_SEALED carrying the plain bytes: the caller seals them to
+ *    the recording-seal key before writing (common/seal.h), so they are out
+ *    of the plain recording and yet not lost;
+ *  - anywhere else it is recorded as typed (REC_DATA_IN): an operator who
+ *    turns the echo off does not thereby hide what was typed (issue 15).
+ * The line end itself is always kept. Held input is decided after at most
+ * REDACT_HOLD_MS or REDACT_HOLD_MAX bytes. A pure module: no clock, no I/O,
+ * no keys; the caller passes the time and a function that writes records.
+ * docs/replay.md ("Redaction") has the rules and their limits.
  *
  * Wiring for one pty channel (exec and sftp channels are not filtered):
  *
@@ -22,7 +27,8 @@
  *   every tick:          redact_tick(r, now_ms, emit, ch)
  *   channel close/EOF:   redact_flush(r, emit, ch); redact_free(r)
  *
- * with emit(ch, type, data, len) calling rec_write(w, type, ch->num, ...).
+ * with emit(ch, type, data, len) calling rec_write(w, type, ch->num, ...)
+ * and sealing REC_INPUT_SEALED's bytes first.
  */
 #ifndef GH_REDACT_H
 #define GH_REDACT_H
@@ -41,8 +47,9 @@ struct redact;
 /* Writes one record; returns 0 or a negative gh_err (passed back). */
 typedef int (*redact_emit_fn)(void *arg, enum rec_type type, const void *data, size_t len);
 
-/* keep_unechoed: record everything as typed (the config switch
- * record_unechoed_input = yes); the filter then passes input through. */
+/* keep_unechoed: record everything as typed, secrets too (the config
+ * switch record_unechoed_input = yes); the filter then passes input
+ * through. */
 struct redact *redact_new(int keep_unechoed);
 void redact_free(struct redact *r);
 

@@ -2,7 +2,8 @@
  * reads the target's raw output to decide what operator input to keep. The
  * first byte of each chunk picks input, output, a clock tick or the
  * prompt detector; the two next give the chunk length. Every byte of input
- * must come out exactly once, either recorded or counted as redacted. */
+ * must come out exactly once, either recorded or handed over to be sealed
+ * (REC_INPUT_SEALED), and a sealed record is never empty. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "recorder/redact.h"
 
 struct tally {
-	uint64_t in_kept, in_redacted;
+	uint64_t in_kept, in_redacted, in_sealed;
 };
 
 static int
@@ -21,7 +22,11 @@ emit(void *arg, enum rec_type type, const void *data, size_t len)
 
 	if (type == REC_DATA_IN)
 		t->in_kept += len;
-	else if (type == REC_INPUT_REDACTED) {
+	else if (type == REC_INPUT_SEALED) {
+		if (len == 0)
+			abort();
+		t->in_sealed += len;
+	} else if (type == REC_INPUT_REDACTED) {
 		if (len != 4)
 			abort();
 		t->in_redacted += (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -33,7 +38,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct redact *r = redact_new(0);
-	struct tally t = {0, 0};
+	struct tally t = {0, 0, 0};
 	uint64_t typed = 0;
 	int64_t now = 0;
 	size_t i = 0;
@@ -63,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	redact_flush(r, emit, &t);
 	redact_free(r);
-	if (t.in_kept + t.in_redacted != typed)
+	if (t.in_kept + t.in_redacted + t.in_sealed != typed)
 		abort();
 	return 0;
 }

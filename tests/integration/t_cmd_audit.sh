@@ -3,7 +3,8 @@
 # the bastion (tmux, the OpenSSH client, gatehoused, a real sshd and a real
 # bash). `command list --json` must hold exactly the expected commands:
 # plain, tab completion, history recall with editing, a `read -s` password
-# (never logged), less and vim (no invented commands, full-screen markers), a
+# (logged by its length only), less and vim (full-screen markers; the line
+# typed inside vim logged as typed, not as a shell command), a
 # command that wraps, UTF-8 text, reverse search (Ctrl-R), a backslash
 # continuation, a bracketed paste of two lines, a wrapped command after a
 # window change; plus the exec channel's command, exactly.
@@ -110,12 +111,17 @@ expected = [
     ("ann", "command", "screen", "echo hist-base"),
     ("ann", "command", "screen", "echo hist-edit"),
     ("ann", "command", "screen", "read -s -p 'Password: ' PW"),
+    # issue 15: every submitted line is logged; a secret by its length only
+    ("ann", "command", "screen", "[secret input: 13 bytes, sealed in the recording]"),
     ("ann", "command", "screen", "echo len=${#PW}"),
     ("ann", "command", "screen", f"less {f}"),
     ("ann", "fullscreen_enter", "screen", f"less {f}"),
     ("ann", "fullscreen_leave", "screen", f"less {f}"),
     ("ann", "command", "screen", f"vim -u NONE -i NONE -n {f}"),
     ("ann", "fullscreen_enter", "screen", f"vim -u NONE -i NONE -n {f}"),
+    # issue 15: a line typed inside a full-screen program, as typed (a shell
+    # can hide there too); logged, not confident, never refused for itself
+    ("ann", "command", "screen", "oinside vim, not a command<Esc>:q!"),
     ("ann", "fullscreen_leave", "screen", f"vim -u NONE -i NONE -n {f}"),
     ("ann", "command", "screen", long),
     ("ann", "command", "screen", "echo héllo 日本"),
@@ -139,7 +145,13 @@ conf = {}
 for r in cmdrows:
     conf.setdefault(r["command"], r["confident"])
 assert conf["echo one two"] is True, conf
-assert cmdrows[11]["command"] == "echo one two" and cmdrows[11]["confident"] is False, cmdrows[11]  # Ctrl-R
+ctrl_r = [r for r in cmdrows if r["command"] == "echo one two"][1]
+assert ctrl_r["confident"] is False, ctrl_r  # Ctrl-R
+sec = [r for r in cmdrows if r["command"].startswith("[secret input")][0]
+assert sec["confident"] is False and "secret" in sec["reason"], sec
+vim = [r for r in cmdrows if r["command"].startswith("oinside vim")][0]
+assert vim["confident"] is False and vim["reason"] == "alternate screen", vim
+assert all(r["reason"] is None for r in cmdrows if r["confident"]), cmdrows
 assert conf["echo paste-1\necho paste-2"] is True, conf
 assert conf[f"cat {f}"] is False, conf
 assert conf["echo hist-edit"] is False, conf

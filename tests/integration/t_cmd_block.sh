@@ -8,8 +8,9 @@
 #  - interactive block: the Enter is held back, the operator sees one line
 #    naming the rule, the file is absent, the line is not in the shell's
 #    history, and the next command runs at a fresh prompt;
-#  - a password typed at a no-echo prompt that matches a block rule is not
-#    held back, stored, audited or exported;
+#  - a password typed at a no-echo prompt that matches a block rule is
+#    refused like any line (issue 15), but never stored, audited or
+#    exported as text;
 #  - interactive alert: runs, audited at once (before the session ends), and
 #    both the alert and the command row stream to the JSON-lines export.
 . "$(dirname "$0")/lib-ssh.sh"
@@ -70,16 +71,28 @@ sleep 1
 gh_tmux_wait 10 '^P> $' || gh_fail "no fresh prompt after the second block"
 gh_tmux_keys "echo after-block-\$((6*7))" Enter
 gh_tmux_wait 10 '^after-block-42$' || gh_fail "the shell did not work after a block"
-# A password typed at a no-echo prompt is not a command: it is never
-# checked against the rules (even one it matches), stored or audited.
+# A password typed at a no-echo prompt is judged like any line (issue 15:
+# a prompt that looks like a password prompt must not be a way around the
+# rules), so one that matches a block rule is refused; it is still never
+# stored, audited or exported as text (the row holds its length).
 gh_tmux_keys "read -s -p 'Password: ' PW" Enter
 gh_tmux_wait 10 'Password: $' || gh_fail "no password prompt"
 gh_tmux_keys 'touch pwBLOCKME'
 sleep 0.3
+nblock=$(gh_sql "SELECT count(*) FROM audit WHERE type = 'command.block'")
+gh_tmux_keys Enter
+gh_wait_for 10 bash -c "[ \"\$(sqlite3 -readonly '$GH_DATA/gatehouse.db' \"SELECT count(*) FROM audit WHERE type = 'command.block'\" 2>/dev/null)\" -gt $nblock ]" ||
+	gh_fail "a password matching a block rule was not refused"
+gh_tmux_wait 10 '^P> $' || gh_fail "no prompt after the refused password"
+# One that matches no rule goes through.
+gh_tmux_keys "read -s -p 'Password: ' PW" Enter
+gh_tmux_wait 10 'Password: $' || gh_fail "no second password prompt"
+gh_tmux_keys 'pw-fine-42'
+sleep 0.3
 gh_tmux_keys Enter
 gh_tmux_wait 10 'Password: P> $' || gh_fail "the password's Enter was held back"
 gh_tmux_keys 'echo pwlen=${#PW}' Enter
-gh_tmux_wait 10 '^pwlen=15$' || gh_fail "read -s did not get the password"
+gh_tmux_wait 10 '^pwlen=10$' || gh_fail "read -s did not get the password"
 gh_tmux_keys "echo ALERTME > $GH_T/alert-i" Enter
 gh_wait_for 10 test -e "$GH_T/alert-i" || gh_fail "the alerted interactive command did not run"
 # The alert is audited while the session is still running.

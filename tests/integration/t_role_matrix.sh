@@ -55,7 +55,7 @@ declare -A EXPECT=(
 	["cmdrule add"]=S ["cmdrule remove"]=S ["cmdrule list"]=SA
 	["audit list"]=SA ["audit verify"]=A ["audit export"]=A ["compliance"]=SA ["retention run"]=-
 	["session list"]=SAO ["session show"]=SAO ["command list"]=SAO
-	["kill"]=SA ["play"]=AO ["watch"]=AO ["verify"]=AO
+	["kill"]=SA ["play"]=AO ["watch"]=AO ["verify"]=AO ["reveal"]=A
 )
 
 # Every command of the table (the local CLI lists them all).

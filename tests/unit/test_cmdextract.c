@@ -8,6 +8,7 @@
  * commands, their typed/echoed agreement and the full-screen events. It
  * prints precision and recall over the whole corpus. */
 #include <dirent.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 
 #include "common/err.h"
 #include "recorder/cmdextract.h"
+#include "recorder/cmdx-int.h" /* the line discipline model, tested directly */
 
 #define MAXCMD 64
 /* measured on the corpus without markers; see test_corpus_without_markers */
@@ -33,6 +35,8 @@ struct got {
 	unsigned flags[MAXCMD];
 	int n;
 	int fs_enter, fs_leave;
+	int fs_lines;              /* lines typed inside a full-screen program */
+	int secrets;               /* lines typed without echo after a prompt for a secret */
 	char *pending[MAXCMD * 2]; /* texts offered before each Enter */
 	int npending;
 };
@@ -53,7 +57,13 @@ drain(struct cmdx *cx, struct got *g)
 	struct cmdx_event ev;
 
 	while (cmdx_next(cx, &ev) == 0) {
-		if (ev.type == CMDX_EV_COMMAND) {
+		if (ev.type == CMDX_EV_COMMAND && (ev.reasons & CMDX_R_ALT_SCREEN)) {
+			assert_true(ev.flags & CMDX_F_FROM_KEYS);
+			g->fs_lines++;
+		} else if (ev.type == CMDX_EV_SECRET_LINE) {
+			assert_null(ev.text);
+			g->secrets++;
+		} else if (ev.type == CMDX_EV_COMMAND) {
 			assert_non_null(ev.text);
 			assert_int_equal(strlen(ev.text), ev.len);
 			if (g->n < MAXCMD) {
@@ -274,6 +284,15 @@ check_case(struct corpus_case *cc, int *tp, int *reported, int *expected, int ve
 			for (int k = (int)ne; k < cc->got.n; k++)
 				fprintf(stderr, "  %s: extra command \"%s\"\n", cc->name, cc->got.cmd[k]);
 	}
+	/* Lines typed inside a full-screen program are reported from their
+	 * keys (issue 15), and only there; a secret only where one was typed. */
+	if (cc->got.fs_lines > cc->fullscreen || (cc->fullscreen == 0 && cc->got.fs_lines != 0) ||
+	    cc->got.secrets != (strcmp(cc->name, "password") == 0)) {
+		ok = 0;
+		if (verbose)
+			fprintf(stderr, "  %s: %d full-screen lines, %d secret lines\n", cc->name, cc->got.fs_lines,
+			        cc->got.secrets);
+	}
 	if (cc->got.fs_enter != cc->fullscreen || cc->got.fs_leave != cc->fullscreen) {
 		ok = 0;
 		if (verbose)
@@ -467,7 +486,8 @@ test_echo_disagrees(void **state)
 }
 
 /* A shell without bracketed paste: a line is taken at its echoed newline;
- * a line typed at a no-echo prompt never becomes a command. */
+ * a line typed at a no-echo prompt for a secret is reported without its
+ * text (issue 15: every submitted line is in the log, a secret sealed). */
 static void
 test_no_editor_and_password(void **state)
 {
@@ -484,6 +504,13 @@ test_no_editor_and_password(void **state)
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_string_equal(ev.text, "su");
 	assert_int_equal(ev.flags, CMDX_F_TYPED_AGREES | CMDX_F_NO_EDITOR);
+	cmdx_event_clear(&ev);
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_int_equal(ev.type, CMDX_EV_SECRET_LINE);
+	assert_null(ev.text);
+	assert_int_equal(ev.len, 7);
+	assert_int_equal(ev.t_us, 2);
+	assert_true(ev.reasons & CMDX_R_SECRET);
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_string_equal(ev.text, "id");
@@ -504,18 +531,21 @@ test_enter_offset(void **state)
 {
 	struct cmdx *cx = cmdx_new(80, 24);
 
-	/* no editor asked for bracketed paste: a pasted Enter is an Enter */
+	/* Every CR and LF may submit a line, whatever the state: inside a
+	 * bracketed paste (a canonical reader takes it), after an escape,
+	 * after Ctrl-V; and readline's Ctrl-O accepts a line too. */
 	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry"), 9);
 	out(cx, BP_ON "$ ");
-	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry\x1b[201~\rz"), 17);
+	assert_int_equal(enter_at(cx, "ab\x1b[200~x\ry\x1b[201~\rz"), 9);
 	assert_int_equal(enter_at(cx, "abc"), 3);
-	/* an Enter cut into an escape sequence still counts */
 	assert_int_equal(enter_at(cx, "rm -rf /\x1b[\r"), 10);
 	assert_int_equal(enter_at(cx, "x\x1b\r"), 2);
 	assert_int_equal(enter_at(cx, "\x1bO\n"), 2);
+	assert_int_equal(enter_at(cx, "x\x16\ry"), 2);
+	assert_int_equal(enter_at(cx, "touch x\x0f"), 7);
 	/* a paste opened in an earlier chunk */
 	in(cx, "\x1b[200~abc", 1);
-	assert_int_equal(enter_at(cx, "\rd\x1b[201~\r"), 8);
+	assert_int_equal(enter_at(cx, "\rd\x1b[201~\r"), 0);
 	in(cx, "\rd\x1b[201~", 1);
 	/* what the proxy will be asked about covers the pasted lines */
 	char *t = NULL;
@@ -543,6 +573,13 @@ test_fullscreen(void **state)
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_int_equal(ev.type, CMDX_EV_FULLSCREEN_ENTER);
+	cmdx_event_clear(&ev);
+	/* the line typed inside: reported as typed, not as a shell command */
+	assert_int_equal(cmdx_next(cx, &ev), 0);
+	assert_int_equal(ev.type, CMDX_EV_COMMAND);
+	assert_string_equal(ev.text, "ihello<Esc>:wq");
+	assert_true(ev.flags & CMDX_F_FROM_KEYS);
+	assert_int_equal(ev.reasons, CMDX_R_ALT_SCREEN);
 	cmdx_event_clear(&ev);
 	assert_int_equal(cmdx_next(cx, &ev), 0);
 	assert_int_equal(ev.type, CMDX_EV_FULLSCREEN_LEAVE);
@@ -730,6 +767,483 @@ test_csi_after_control_in_esc(void **state)
 	cmdx_free(cx);
 }
 
+/* ---- issue 15: every line the operator submits is judged and logged ----
+ *
+ * Table-driven: each case is a list of steps fed the way the proxy feeds
+ * the extractor (input cut at every judgement point, every reading of the
+ * pending line offered to a judge that blocks on PATTERN; a blocked byte
+ * replaced by the cancel key and the rest of that write dropped), then the
+ * lines it must have refused and the events it must have produced. */
+
+#define PATTERN "rt_blocked"
+
+/* the tables leave trailing fields zero */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+enum step_kind { S_END = 0, S_OUT, S_IN, S_TICK, S_FINISH };
+
+struct step {
+	enum step_kind kind;
+	const char *text; /* S_OUT, S_IN */
+	int64_t t;        /* S_IN, S_TICK: time in microseconds */
+};
+
+struct want_ev {
+	enum cmdx_event_type type; /* 0 ends the list */
+	const char *text;          /* COMMAND: exact text; SECRET_LINE: NULL */
+	unsigned flags;            /* bits that must be set */
+	unsigned reasons;          /* bits that must be set */
+	size_t len;                /* SECRET_LINE: length */
+};
+
+struct evasion {
+	const char *name;
+	struct step steps[12];
+	int blocked;              /* judgement points that had to refuse */
+	struct want_ev events[6]; /* in order, nothing else (full-screen markers aside) */
+};
+
+static int
+judge_pattern(void *arg, const char *text, size_t len, enum cmdx_witness w)
+{
+	int *seen = arg;
+
+	assert_int_equal(strlen(text), len); /* no NUL inside, terminated */
+	(*seen)++;
+	return strstr(text, PATTERN) != NULL;
+}
+
+/* The proxy's loop over one write of the operator. */
+static int
+proxy_input(struct cmdx *cx, const char *s, int64_t t)
+{
+	const uint8_t *b = (const uint8_t *)s;
+	size_t n = strlen(s);
+	int blocked = 0;
+
+	while (n > 0) {
+		size_t off = cmdx_input_enter_offset(cx, b, n);
+		int seen = 0;
+		assert_int_equal(cmdx_input(cx, b, off, t), 0);
+		if (off == n)
+			break;
+		if (cmdx_judge(cx, judge_pattern, &seen) == 1) {
+			uint8_t c = cmdx_cancel_key(cx);
+			assert_int_equal(cmdx_input(cx, &c, 1, t), 0);
+			if (cmdx_pending_len(cx) > 0) /* the kill character: as proxy/cmdctl.c */
+				cmdx_cancel_line(cx);
+			blocked++;
+			break; /* the rest of the write is dropped */
+		}
+		assert_int_equal(cmdx_input(cx, b + off, 1, t), 0);
+		b += off + 1;
+		n -= off + 1;
+	}
+	return blocked;
+}
+
+static const struct evasion evasions[] = {
+        {"plain readline line, allowed and refused",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "ls -l", 1},
+          {S_OUT, "ls -l"},
+          {S_IN, "\r", 2},
+          {S_OUT, "\r\n" BP_OFF "\rtotal 0\r\n" BP_ON "$ "},
+          {S_IN, "touch /tmp/rt_blocked0\r", 3}},
+         1,
+         {{CMDX_EV_COMMAND, "ls -l", CMDX_F_TYPED_AGREES, 0, 0}}},
+        {"alternate screen: a shell still reading lines",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "printf '\\033[?1049h'\r", 1},
+          {S_OUT, "printf '\\033[?1049h'\r\n" BP_OFF "\r\x1b[?1049h" BP_ON "$ "},
+          {S_IN, "touch /tmp/rt_blocked1\r", 2},
+          {S_OUT, "^C" BP_OFF "\r" BP_ON "$ "},
+          {S_IN, "id\r", 3},
+          {S_OUT, "id\r\n" BP_OFF "\ruid=0\r\n" BP_ON "$ "}},
+         1,
+         {{CMDX_EV_COMMAND, "printf '\\033[?1049h'", CMDX_F_TYPED_AGREES, 0, 0},
+          {CMDX_EV_COMMAND, "id", CMDX_F_FROM_KEYS, CMDX_R_ALT_SCREEN, 0}}},
+        {"readline off, echo off: the line discipline reads it",
+         {{S_OUT, "$ "},
+          {S_IN, "touch /tmp/rt_blocked2\r", 1},
+          {S_OUT, "\r\n$ "},
+          {S_IN, "id\r", 2},
+          {S_OUT, "uid=0\r\n$ "},
+          {S_TICK, NULL, 2 + CMDX_CONFIRM_US}},
+         1,
+         {{CMDX_EV_COMMAND, "id", CMDX_F_FROM_KEYS, CMDX_R_NO_ECHO, 0}}},
+        {"echo off, erase Q seen set: readline erases with Q",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "stty -echo erase Q\r", 1},
+          {S_OUT, "stty -echo erase Q\r\n" BP_OFF "\r" BP_ON "$ "},
+          {S_IN, "touch /tmp/rt_blockZQed3\r", 2}},
+         1,
+         {{CMDX_EV_COMMAND, "stty -echo erase Q", CMDX_F_TYPED_AGREES, 0, 0}}},
+        {"echo off, erase W set where the extractor cannot see it",
+         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_blockZWed4\r", 1}, {S_OUT, "\r\n$ "}},
+         1,
+         {{0}}},
+        {"kill character disabled unseen: the Ctrl-U stays in the line",
+         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_blocked5\x15\r", 1}},
+         1,
+         {{0}}},
+        {"Ctrl-D hands the start to the reader: the erase cannot reach it",
+         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_bloc\x04ked6\r", 1}},
+         1,
+         {{0}}},
+        {"a trailing Tab typed ahead of its echo",
+         {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked7\t\r", 1}},
+         1,
+         {{0}}},
+        {"a pasted line to a shell that only pretends to be readline",
+         {{S_OUT, BP_ON "$ "}, {S_IN, "\x1b[200~touch /tmp/ok\rtouch /tmp/rt_blocked8\r\x1b[201~", 1}},
+         1,
+         {{0}}},
+        {"Ctrl-V keeps a Ctrl-U in the line (echo off)",
+         {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked9\x16\x15\r", 1}},
+         1,
+         {{0}}},
+        {"Ctrl-O accepts the line", {{S_OUT, BP_ON "$ "}, {S_IN, "touch /tmp/rt_blocked10\x0f", 1}}, 1, {{0}}},
+        {"an Enter the target took as a character, erased into",
+         {{S_OUT, "$ "},
+          {S_IN, "touch /tmp/rt_blX\x0f", 1},
+          {S_IN,
+           "\x7f\x7f"
+           "ocked11\r",
+           2}},
+         1,
+         {{CMDX_EV_COMMAND, "touch /tmp/rt_blX", CMDX_F_FROM_KEYS, CMDX_R_NO_ECHO, 0}}},
+        {"a continuation line typed without echo",
+         {{S_OUT, "$ "}, {S_IN, "touch /tmp/rt_bl\\\r", 1}, {S_OUT, "\r\n> "}, {S_IN, "ocked12\r", 2}},
+         1,
+         {{0}}},
+        {"interrupt disabled where seen: the kill character cancels, the next line is free",
+         {{S_OUT, "$ "},
+          {S_IN, "stty -isig\r", 1},
+          {S_OUT, "stty -isig\r\n$ "},
+          {S_IN, "touch /tmp/rt_blocked13\r", 2},
+          {S_IN, "ls\r", 3},
+          {S_OUT, "ls\r\nfile\r\n$ "}},
+         1,
+         {{CMDX_EV_COMMAND, "stty -isig", CMDX_F_TYPED_AGREES, 0, 0},
+          {CMDX_EV_COMMAND, "ls", CMDX_F_TYPED_AGREES, 0, 0}}},
+        {"a password: judged, reported without its text",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "sudo -k id\r", 1},
+          {S_OUT, "sudo -k id\r\n" BP_OFF "\r[sudo] password for op: "},
+          {S_IN, "hunter2\r", 2},
+          {S_OUT, "\r\nuid=0(root)\r\n" BP_ON "$ "},
+          {S_OUT, "Password: "},
+          {S_IN, "rt_blocked-is-my-password\r", 3}},
+         1,
+         {{CMDX_EV_COMMAND, "sudo -k id", CMDX_F_TYPED_AGREES, 0, 0},
+          {CMDX_EV_SECRET_LINE, NULL, CMDX_F_FROM_KEYS, CMDX_R_SECRET, 7}}},
+        {"a full-screen program's line is reported as typed, not refused",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "vi x\r", 1},
+          {S_OUT, "vi x\r\n" BP_OFF "\r\x1b[?1049h\x1b[H\x1b[2J~"},
+          {S_IN, "ohello there\x1b:wq\r", 2},
+          {S_OUT, "\x1b[?1049l" BP_ON "$ "}},
+         0,
+         {{CMDX_EV_COMMAND, "vi x", CMDX_F_TYPED_AGREES, 0, 0},
+          {CMDX_EV_COMMAND, "ohello there<Esc>:wq", CMDX_F_FROM_KEYS, CMDX_R_ALT_SCREEN, 0}}},
+        {"no false refusal: a line that only resembles the pattern",
+         {{S_OUT, BP_ON "$ "},
+          {S_IN, "echo rt_block ed rt-blocked\r", 1},
+          {S_OUT, "echo rt_block ed rt-blocked\r\n" BP_OFF "\rrt_block ed rt-blocked\r\n" BP_ON "$ "}},
+         0,
+         {{CMDX_EV_COMMAND, "echo rt_block ed rt-blocked", CMDX_F_TYPED_AGREES, 0, 0}}},
+};
+
+static void
+run_evasion(const struct evasion *e)
+{
+	struct cmdx *cx = cmdx_new(80, 24);
+	struct cmdx_event ev;
+	int blocked = 0, k = 0;
+
+	assert_non_null(cx);
+	for (int i = 0; i < 12 && e->steps[i].kind != S_END; i++) {
+		const struct step *st = &e->steps[i];
+		switch (st->kind) {
+		case S_OUT: out(cx, st->text); break;
+		case S_IN: blocked += proxy_input(cx, st->text, st->t); break;
+		case S_TICK: cmdx_tick(cx, st->t); break;
+		case S_FINISH: cmdx_finish(cx); break;
+		case S_END: break;
+		}
+	}
+	cmdx_finish(cx);
+	if (blocked != e->blocked)
+		fail_msg("%s: %d lines refused, want %d", e->name, blocked, e->blocked);
+	while (cmdx_next(cx, &ev) == 0) {
+		const struct want_ev *w = &e->events[k];
+		if (ev.type == CMDX_EV_FULLSCREEN_ENTER || ev.type == CMDX_EV_FULLSCREEN_LEAVE) {
+			cmdx_event_clear(&ev);
+			continue;
+		}
+		if (k >= 6 || w->type == 0)
+			fail_msg("%s: extra event type %d \"%s\" reasons %#x", e->name, ev.type,
+			         ev.text != NULL ? ev.text : "", ev.reasons);
+		if (ev.type != w->type || (ev.flags & w->flags) != w->flags || (ev.reasons & w->reasons) != w->reasons)
+			fail_msg("%s: event %d: type %d flags %#x reasons %#x \"%s\", want type %d flags %#x reasons "
+			         "%#x",
+			         e->name, k, ev.type, ev.flags, ev.reasons, ev.text != NULL ? ev.text : "", w->type,
+			         w->flags, w->reasons);
+		if (w->text != NULL && (ev.text == NULL || strcmp(ev.text, w->text) != 0))
+			fail_msg("%s: event %d: \"%s\", want \"%s\"", e->name, k, ev.text != NULL ? ev.text : "(none)",
+			         w->text);
+		if (w->type == CMDX_EV_SECRET_LINE && (ev.text != NULL || ev.len != w->len))
+			fail_msg("%s: secret event with text or length %zu", e->name, ev.len);
+		k++;
+		cmdx_event_clear(&ev);
+	}
+	if (k < 6 && e->events[k].type != 0)
+		fail_msg("%s: event %d missing (\"%s\")", e->name, k, e->events[k].text ? e->events[k].text : "");
+	cmdx_free(cx);
+}
+
+static void
+test_evasions(void **state)
+{
+	for (size_t i = 0; i < sizeof(evasions) / sizeof(evasions[0]); i++)
+		run_evasion(&evasions[i]);
+}
+
+/* cmdx_pending_secret: a prompt for a secret and nothing shown. */
+static void
+test_pending_secret(void **state)
+{
+	struct cmdx *cx = cmdx_new(80, 24);
+
+	out(cx, BP_ON "$ ");
+	in(cx, "ls", 1);
+	out(cx, "ls");
+	assert_int_equal(cmdx_pending_secret(cx), 0);
+	in(cx, "\r", 2);
+	out(cx, "\r\n" BP_OFF "\rPassword: ");
+	in(cx, "s3cr3t", 3);
+	assert_int_equal(cmdx_pending_secret(cx), 1);
+	assert_int_equal(cmdx_pending_len(cx), 6);
+	cmdx_free(cx);
+}
+
+/* The line discipline as Linux's n_tty applies it (cmdx-tty.c). */
+static void
+test_tty_line(void **state)
+{
+	static const struct {
+		const char *keys, *line;
+		unsigned res;
+	} cases[] = {
+	        {"abc\x7f"
+	         "d",
+	         "abd", 0},
+	        {"abc\x08", "abc\x08", 0}, /* ^H is no erase by default */
+	        {"abc\x15xy", "xy", 0},
+	        {"rm -rf /tmp/\x17", "rm -rf /", 0},
+	        {"a b_c\x17", "a ", 0},
+	        {"a\x16\x7f"
+	         "b",
+	         "a\x7f"
+	         "b",
+	         0},
+	        {"ab\x04\x7f\x7f"
+	         "c",
+	         "abc", TTYL_UNDERFLOW},
+	        {"\x7f"
+	         "x",
+	         "x", TTYL_UNDERFLOW},
+	        {"old\rnew", "new", 0},
+	        {"x\x03"
+	         "abc",
+	         "abc", 0},
+	        {"ab\x13"
+	         "c\x11",
+	         "abc", 0},
+	        {"h\xc3\xa9\x7f", "h", 0},
+	        {"a\0b", "ab", 0},
+	};
+	struct ttymodel t;
+	struct sbuf b = {0};
+
+	cmdx_tty_defaults(&t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].keys);
+		if (i == sizeof(cases) / sizeof(cases[0]) - 1)
+			n = 3; /* the NUL case */
+		unsigned res = cmdx_tty_line(&t, (const uint8_t *)cases[i].keys, n, &b);
+		if (strcmp(b.p, cases[i].line) != 0 || res != cases[i].res)
+			fail_msg("case %zu: \"%s\" res %u, want \"%s\" res %u", i, b.p, res, cases[i].line,
+			         cases[i].res);
+	}
+	cmdx_sbuf_free(&b);
+}
+
+/* The stty commands a submitted line holds, as GNU stty reads them. */
+static void
+test_tty_stty(void **state)
+{
+	static const struct {
+		const char *line;
+		int changed, erase, kill, intr;
+		unsigned flags_set, flags_clear;
+	} cases[] = {
+	        {"stty -echo erase Q", 1, 'Q', 0x15, 0x03, 0, 0},
+	        {"set +o emacs +o vi; stty erase ^H kill ^x", 1, 0x08, 0x18, 0x03, 0, 0},
+	        {"sudo -n stty intr undef", 1, 0x7f, 0x15, TTY_UNDEF, 0, 0},
+	        {"stty -isig -icanon", 1, 0x7f, 0x15, 0x03, 0, TF_ISIG | TF_ICANON},
+	        {"stty werase 0x11 erase 0177", 1, 0x7f, 0x15, 0x03, 0, 0},
+	        {"X=1 /bin/stty erase 'Q'", 1, 'Q', 0x15, 0x03, 0, 0},
+	        {"stty -F /dev/pts/3 erase Q", 0, 0x7f, 0x15, 0x03, 0, 0},
+	        {"echo stty erase Q", 0, 0x7f, 0x15, 0x03, 0, 0},
+	        {"stty erase", 0, 0x7f, 0x15, 0x03, 0, 0},
+	        {"stty erase Q # a comment", 1, 'Q', 0x15, 0x03, 0, 0},
+	        {"stty 500:5:bf:8a3b:3:1c:51:15:4:0:1:0:11:13:1a:0:12:f:17:16:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0", 1, 'Q',
+	         0x15, 0x03, 0, 0},
+	        {"stty raw", 1, 0x7f, 0x15, 0x03, 0, TF_ICANON | TF_ISIG},
+	};
+	struct ttymodel t;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cmdx_tty_defaults(&t);
+		int ch = cmdx_tty_apply_stty(&t, cases[i].line, strlen(cases[i].line));
+		if (ch != cases[i].changed || t.cc[TC_ERASE] != cases[i].erase || t.cc[TC_KILL] != cases[i].kill ||
+		    t.cc[TC_INTR] != cases[i].intr || (t.flags & cases[i].flags_set) != cases[i].flags_set ||
+		    (t.flags & cases[i].flags_clear) != 0)
+			fail_msg("case %zu (%s): changed %d erase %d kill %d intr %d flags %#x", i, cases[i].line, ch,
+			         t.cc[TC_ERASE], t.cc[TC_KILL], t.cc[TC_INTR], t.flags);
+	}
+	/* sane puts everything back */
+	cmdx_tty_defaults(&t);
+	cmdx_tty_apply_stty(&t, "stty erase Q -icanon", 20);
+	assert_int_equal(cmdx_tty_apply_stty(&t, "stty sane", 9), 1);
+	{
+		struct ttymodel d;
+		cmdx_tty_defaults(&d);
+		assert_true(cmdx_tty_equal(&t, &d));
+	}
+}
+
+static void
+test_keys_render(void **state)
+{
+	struct sbuf b = {0};
+	const char *k = "ls\t\x1b[A\x7f\x18\x1bx\x1b[200~p\x1b[201~";
+
+	cmdx_keys_render((const uint8_t *)k, strlen(k), &b);
+	assert_string_equal(b.p, "ls<Tab><Up><BS>^X<Esc>xp");
+	cmdx_sbuf_free(&b);
+}
+
+/* False refusals of the extra readings on the recorded bash corpus: with
+ * realistic block rules, no judgement point of its 53 benign commands may
+ * match in any reading (the corpus's vim and less keys included). Prints
+ * how many readings were judged. */
+static const char *const realistic_rules[] = {
+        "(^|[;&|[:space:]])(reboot|shutdown|halt|poweroff)([[:space:]]|$)",
+        "rm -rf /([[:space:]]|$)",
+        "(^|[;&|[:space:]])mkfs\\.",
+        "DROP (DATABASE|TABLE)",
+        "dd if=.* of=/dev/",
+        "chmod -R 777 /",
+        "iptables -F",
+        "(^|[;&|[:space:]])userdel ",
+        "> */etc/(passwd|shadow)",
+        "curl [^|]*\\| *(ba)?sh",
+};
+
+struct fp_count {
+	regex_t re[sizeof(realistic_rules) / sizeof(realistic_rules[0])];
+	long readings, points, refused;
+};
+
+static int
+fp_judge(void *arg, const char *text, size_t len, enum cmdx_witness w)
+{
+	struct fp_count *c = arg;
+
+	c->readings++;
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		if (regexec(&c->re[i], text, 0, NULL, 0) == 0) {
+			fprintf(stderr, "  false refusal by \"%s\" of \"%s\" (witness %d)\n", realistic_rules[i], text,
+			        w);
+			return 1;
+		}
+	return 0;
+}
+
+static void
+fp_replay(const char *path, struct fp_count *c)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct cmdx *cx = NULL;
+	uint8_t *buf = NULL;
+
+	assert_non_null(f);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_t *j = json_loads(line, 0, NULL);
+		assert_non_null(j);
+		if (cx == NULL) {
+			cx = cmdx_new((int)json_integer_value(json_object_get(j, "cols")),
+			              (int)json_integer_value(json_object_get(j, "rows")));
+			json_decref(j);
+			continue;
+		}
+		const char *d = json_string_value(json_object_get(j, "d"));
+		const char *x = json_string_value(json_object_get(j, "x"));
+		size_t n;
+		buf = realloc(buf, strlen(x) / 2 + 1);
+		n = unhex(x, buf);
+		if (d[0] == 'o') {
+			assert_int_equal(cmdx_output(cx, buf, n, 0), 0);
+		} else {
+			const uint8_t *b = buf;
+			while (n > 0) {
+				size_t off = cmdx_input_enter_offset(cx, b, n);
+				assert_int_equal(cmdx_input(cx, b, off, 0), 0);
+				if (off == n)
+					break;
+				c->points++;
+				c->refused += cmdx_judge(cx, fp_judge, c) == 1;
+				assert_int_equal(cmdx_input(cx, b + off, 1, 0), 0);
+				b += off + 1;
+				n -= off + 1;
+			}
+		}
+		json_decref(j);
+	}
+	cmdx_free(cx);
+	free(buf);
+	free(line);
+	fclose(f);
+}
+
+static void
+test_corpus_false_refusals(void **state)
+{
+	struct fp_count c;
+	char **files = NULL;
+	int n = corpus_files(&files);
+
+	memset(&c, 0, sizeof(c));
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		assert_int_equal(regcomp(&c.re[i], realistic_rules[i], REG_EXTENDED | REG_NOSUB), 0);
+	for (int i = 0; i < n; i++) {
+		fp_replay(files[i], &c);
+		free(files[i]);
+	}
+	free(files);
+	printf("# cmdx corpus under %zu block rules: %ld judgement points, %ld readings judged, %ld refused\n",
+	       sizeof(realistic_rules) / sizeof(realistic_rules[0]), c.points, c.readings, c.refused);
+	for (size_t i = 0; i < sizeof(realistic_rules) / sizeof(realistic_rules[0]); i++)
+		regfree(&c.re[i]);
+	assert_int_equal(c.refused, 0);
+}
+
 int
 main(void)
 {
@@ -750,6 +1264,12 @@ main(void)
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_corpus_split_output),
 	        cmocka_unit_test(test_corpus_without_markers),
+	        cmocka_unit_test(test_evasions),
+	        cmocka_unit_test(test_corpus_false_refusals),
+	        cmocka_unit_test(test_pending_secret),
+	        cmocka_unit_test(test_tty_line),
+	        cmocka_unit_test(test_tty_stty),
+	        cmocka_unit_test(test_keys_render),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
